@@ -1,0 +1,633 @@
+//! The module graph: modules with measured durations, and "depends on" edges.
+//!
+//! A [`ModuleGraph`] is built once through a [`GraphBuilder`], which validates
+//! it (unknown dependencies, duplicates, bad durations, cycles) and computes a
+//! topological order and compact adjacency arrays that every algorithm reuses.
+//! The graph is stored in a `petgraph` [`DiGraph`] (edges point from a
+//! dependency to its dependent, i.e. in build order), available through
+//! [`ModuleGraph::petgraph`] for callers that want petgraph's own algorithms.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use petgraph::graph::{DiGraph, NodeIndex};
+
+/// Index of a module in a [`ModuleGraph`]: dense, `0..graph.len()`, in the
+/// order the modules were added to the builder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ModuleId(pub u32);
+
+impl ModuleId {
+    /// The id as a `usize`, for indexing per-module vectors.
+    #[inline]
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// How a dependent waits for a dependency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DepKind {
+    /// The dependent starts when the dependency has finished.
+    Full,
+    /// Pipelined: the dependent starts as soon as the dependency's metadata is
+    /// ready ([`Module::metadata_s`] after its start), as Cargo does with
+    /// `.rmeta` files.
+    Metadata,
+}
+
+/// One module (crate, target, build edge, task) with its measured duration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Module {
+    /// Unique name.
+    pub name: String,
+    /// Build time in seconds, finite and `>= 0`.
+    pub duration_s: f64,
+    /// Source directory of the module, relative to the repository root.
+    pub path: Option<String>,
+    /// Seconds after its start at which the module's metadata is ready, for
+    /// dependents on a [`DepKind::Metadata`] edge. `None` means the whole
+    /// duration. Always `<= duration_s`.
+    pub metadata_s: Option<f64>,
+    /// Start time observed in a real build, in seconds from the build start.
+    pub observed_start_s: Option<f64>,
+}
+
+impl Module {
+    /// A module with a name and a duration and nothing else.
+    pub fn new(name: impl Into<String>, duration_s: f64) -> Self {
+        Module {
+            name: name.into(),
+            duration_s,
+            path: None,
+            metadata_s: None,
+            observed_start_s: None,
+        }
+    }
+
+    /// Time after this module's start at which a dependent over an edge of
+    /// `kind` may start.
+    #[inline]
+    pub fn ready_after(&self, kind: DepKind) -> f64 {
+        match kind {
+            DepKind::Full => self.duration_s,
+            DepKind::Metadata => self.metadata_s.unwrap_or(self.duration_s),
+        }
+    }
+}
+
+/// A dependency by name, as inputs state them before the graph is built.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dep {
+    pub name: String,
+    pub kind: DepKind,
+}
+
+impl Dep {
+    pub fn full(name: impl Into<String>) -> Self {
+        Dep {
+            name: name.into(),
+            kind: DepKind::Full,
+        }
+    }
+    pub fn metadata(name: impl Into<String>) -> Self {
+        Dep {
+            name: name.into(),
+            kind: DepKind::Metadata,
+        }
+    }
+}
+
+/// Why a graph could not be built.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum GraphError {
+    #[error("module `{module}` depends on `{dependency}`, which is not a module of the graph")]
+    UnknownDependency { module: String, dependency: String },
+    #[error("module `{0}` is defined more than once")]
+    DuplicateModule(String),
+    #[error("module `{module}` has duration {value}; expected a finite number of seconds >= 0")]
+    InvalidDuration { module: String, value: f64 },
+    #[error(
+        "module `{module}` has metadata time {value}; expected a finite number of seconds between 0 and its duration"
+    )]
+    InvalidMetadataTime { module: String, value: f64 },
+    #[error("module `{module}` has observed start {value}; expected a finite number of seconds")]
+    InvalidObservedStart { module: String, value: f64 },
+    #[error("dependency cycle: {}", format_cycle(.0))]
+    Cycle(Vec<String>),
+    #[error("the graph has more than {} modules or edges", u32::MAX)]
+    TooLarge,
+}
+
+fn format_cycle(cycle: &[String]) -> String {
+    let mut s = String::new();
+    for name in cycle {
+        s.push('`');
+        s.push_str(name);
+        s.push_str("` depends on ");
+    }
+    if let Some(first) = cycle.first() {
+        s.push('`');
+        s.push_str(first);
+        s.push('`');
+    }
+    s
+}
+
+/// Collects modules and their dependencies by name, then builds a validated
+/// [`ModuleGraph`].
+///
+/// ```
+/// use depgraph::{Dep, GraphBuilder, Module};
+/// let mut b = GraphBuilder::new();
+/// b.add(Module::new("core", 10.0), vec![]);
+/// b.add(Module::new("app", 5.0), vec![Dep::full("core")]);
+/// let g = b.build().unwrap();
+/// assert_eq!(g.len(), 2);
+/// assert_eq!(g.edge_count(), 1);
+/// ```
+#[derive(Default)]
+pub struct GraphBuilder {
+    modules: Vec<Module>,
+    deps: Vec<Vec<Dep>>,
+}
+
+impl GraphBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn with_capacity(modules: usize) -> Self {
+        GraphBuilder {
+            modules: Vec::with_capacity(modules),
+            deps: Vec::with_capacity(modules),
+        }
+    }
+
+    /// Adds a module and the names of the modules it depends on. Nothing is
+    /// checked until [`GraphBuilder::build`].
+    pub fn add(&mut self, module: Module, deps: Vec<Dep>) {
+        self.modules.push(module);
+        self.deps.push(deps);
+    }
+
+    /// Number of modules added so far.
+    pub fn len(&self) -> usize {
+        self.modules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.modules.is_empty()
+    }
+
+    /// Whether a module of this name was added.
+    pub fn contains(&self, name: &str) -> bool {
+        self.modules.iter().any(|m| m.name == name)
+    }
+
+    /// Validates the modules and edges and builds the graph. A dependency
+    /// listed twice becomes one edge (a full edge wins over a metadata one).
+    pub fn build(self) -> Result<ModuleGraph, GraphError> {
+        let n = self.modules.len();
+        if n >= u32::MAX as usize {
+            return Err(GraphError::TooLarge);
+        }
+        let mut by_name: HashMap<String, ModuleId> = HashMap::with_capacity(n);
+        for (i, m) in self.modules.iter().enumerate() {
+            if !(m.duration_s.is_finite() && m.duration_s >= 0.0) {
+                return Err(GraphError::InvalidDuration {
+                    module: m.name.clone(),
+                    value: m.duration_s,
+                });
+            }
+            if let Some(md) = m.metadata_s
+                && !(md.is_finite() && md >= 0.0 && md <= m.duration_s)
+            {
+                return Err(GraphError::InvalidMetadataTime {
+                    module: m.name.clone(),
+                    value: md,
+                });
+            }
+            if let Some(s) = m.observed_start_s
+                && !s.is_finite()
+            {
+                return Err(GraphError::InvalidObservedStart {
+                    module: m.name.clone(),
+                    value: s,
+                });
+            }
+            if by_name.insert(m.name.clone(), ModuleId(i as u32)).is_some() {
+                return Err(GraphError::DuplicateModule(m.name.clone()));
+            }
+        }
+
+        // Resolve names, deduplicate edges per dependent.
+        let mut edge_list: Vec<(u32, u32, DepKind)> = Vec::new();
+        let mut seen: HashMap<u32, usize> = HashMap::new();
+        for (i, deps) in self.deps.iter().enumerate() {
+            seen.clear();
+            for d in deps {
+                let Some(&dep) = by_name.get(d.name.as_str()) else {
+                    return Err(GraphError::UnknownDependency {
+                        module: self.modules[i].name.clone(),
+                        dependency: d.name.clone(),
+                    });
+                };
+                match seen.get(&dep.0) {
+                    Some(&at) => {
+                        if d.kind == DepKind::Full {
+                            edge_list[at].2 = DepKind::Full;
+                        }
+                    }
+                    None => {
+                        seen.insert(dep.0, edge_list.len());
+                        edge_list.push((dep.0, i as u32, d.kind));
+                    }
+                }
+            }
+        }
+        if edge_list.len() >= u32::MAX as usize {
+            return Err(GraphError::TooLarge);
+        }
+        drop(self.deps);
+
+        let csr = Csr::new(n, &edge_list);
+        let topo = match csr.topological_order() {
+            Ok(t) => t,
+            Err(cycle) => {
+                return Err(GraphError::Cycle(
+                    cycle
+                        .into_iter()
+                        .map(|id| self.modules[id as usize].name.clone())
+                        .collect(),
+                ));
+            }
+        };
+
+        let mut graph: DiGraph<Module, DepKind, u32> = DiGraph::with_capacity(n, edge_list.len());
+        for m in self.modules {
+            graph.add_node(m);
+        }
+        for &(from, to, kind) in &edge_list {
+            graph.add_edge(NodeIndex::new(from as usize), NodeIndex::new(to as usize), kind);
+        }
+
+        Ok(ModuleGraph {
+            graph,
+            by_name,
+            topo,
+            csr,
+        })
+    }
+}
+
+/// An edge as seen from one end: the module at the other end and the kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Adjacent {
+    pub module: ModuleId,
+    pub kind: DepKind,
+}
+
+/// Compressed adjacency, both directions: cache-friendly passes over millions
+/// of edges, which petgraph's linked adjacency lists are not.
+#[derive(Clone, Debug)]
+struct Csr {
+    dep_off: Vec<u32>,
+    deps: Vec<Adjacent>,
+    rdep_off: Vec<u32>,
+    rdeps: Vec<Adjacent>,
+}
+
+impl Csr {
+    /// `edges` are `(dependency, dependent, kind)`.
+    fn new(n: usize, edges: &[(u32, u32, DepKind)]) -> Csr {
+        let mut dep_off = vec![0u32; n + 1];
+        let mut rdep_off = vec![0u32; n + 1];
+        for &(from, to, _) in edges {
+            dep_off[to as usize + 1] += 1;
+            rdep_off[from as usize + 1] += 1;
+        }
+        for i in 0..n {
+            dep_off[i + 1] += dep_off[i];
+            rdep_off[i + 1] += rdep_off[i];
+        }
+        let filler = Adjacent {
+            module: ModuleId(0),
+            kind: DepKind::Full,
+        };
+        let mut deps = vec![filler; edges.len()];
+        let mut rdeps = vec![filler; edges.len()];
+        let mut dep_fill = dep_off.clone();
+        let mut rdep_fill = rdep_off.clone();
+        for &(from, to, kind) in edges {
+            let at = &mut dep_fill[to as usize];
+            deps[*at as usize] = Adjacent {
+                module: ModuleId(from),
+                kind,
+            };
+            *at += 1;
+            let at = &mut rdep_fill[from as usize];
+            rdeps[*at as usize] = Adjacent {
+                module: ModuleId(to),
+                kind,
+            };
+            *at += 1;
+        }
+        Csr {
+            dep_off,
+            deps,
+            rdep_off,
+            rdeps,
+        }
+    }
+
+    fn n(&self) -> usize {
+        self.dep_off.len() - 1
+    }
+
+    /// Kahn's algorithm, dependencies first; ties broken by module index so
+    /// the order is deterministic. On a cycle, returns the modules of one
+    /// cycle, each depending on the next and the last on the first.
+    fn topological_order(&self) -> Result<Vec<ModuleId>, Vec<u32>> {
+        let n = self.n();
+        let mut indeg: Vec<u32> = (0..n).map(|i| self.dep_off[i + 1] - self.dep_off[i]).collect();
+        let mut order: Vec<ModuleId> = (0..n as u32)
+            .filter(|&i| indeg[i as usize] == 0)
+            .map(ModuleId)
+            .collect();
+        order.reserve(n - order.len());
+        let mut head = 0;
+        while head < order.len() {
+            let v = order[head].index();
+            head += 1;
+            for a in &self.rdeps[self.rdep_off[v] as usize..self.rdep_off[v + 1] as usize] {
+                let d = &mut indeg[a.module.index()];
+                *d -= 1;
+                if *d == 0 {
+                    order.push(a.module);
+                }
+            }
+        }
+        if order.len() == n {
+            return Ok(order);
+        }
+        // Every module left has a dependency that is also left: walking
+        // dependencies from any of them must come back to a module already
+        // seen, which closes a cycle.
+        let start = (0..n).find(|&i| indeg[i] > 0).expect("a module is left");
+        let mut pos_in_walk = vec![u32::MAX; n];
+        let mut walk: Vec<u32> = Vec::new();
+        let mut v = start;
+        loop {
+            if pos_in_walk[v] != u32::MAX {
+                return Err(walk[pos_in_walk[v] as usize..].to_vec());
+            }
+            pos_in_walk[v] = walk.len() as u32;
+            walk.push(v as u32);
+            v = self.deps[self.dep_off[v] as usize..self.dep_off[v + 1] as usize]
+                .iter()
+                .find(|a| indeg[a.module.index()] > 0)
+                .expect("a module left in a cycle has a dependency left")
+                .module
+                .index();
+        }
+    }
+}
+
+/// A validated, acyclic module graph. See the module docs.
+#[derive(Clone, Debug)]
+pub struct ModuleGraph {
+    graph: DiGraph<Module, DepKind, u32>,
+    by_name: HashMap<String, ModuleId>,
+    topo: Vec<ModuleId>,
+    csr: Csr,
+}
+
+impl ModuleGraph {
+    /// Number of modules.
+    pub fn len(&self) -> usize {
+        self.graph.node_count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.graph.node_count() == 0
+    }
+
+    /// Number of distinct dependency edges.
+    pub fn edge_count(&self) -> usize {
+        self.graph.edge_count()
+    }
+
+    /// All module ids, `0..len()`.
+    pub fn ids(&self) -> impl ExactSizeIterator<Item = ModuleId> + use<> {
+        (0..self.graph.node_count() as u32).map(ModuleId)
+    }
+
+    pub fn module(&self, id: ModuleId) -> &Module {
+        &self.graph[NodeIndex::new(id.index())]
+    }
+
+    pub fn name(&self, id: ModuleId) -> &str {
+        &self.module(id).name
+    }
+
+    pub fn duration(&self, id: ModuleId) -> f64 {
+        self.module(id).duration_s
+    }
+
+    /// All modules, in id order.
+    pub fn modules(&self) -> impl Iterator<Item = &Module> {
+        self.graph.node_weights()
+    }
+
+    /// The module of this name, if any.
+    pub fn find(&self, name: &str) -> Option<ModuleId> {
+        self.by_name.get(name).copied()
+    }
+
+    /// What `id` depends on.
+    #[inline]
+    pub fn deps(&self, id: ModuleId) -> &[Adjacent] {
+        let c = &self.csr;
+        &c.deps[c.dep_off[id.index()] as usize..c.dep_off[id.index() + 1] as usize]
+    }
+
+    /// What depends on `id`.
+    #[inline]
+    pub fn dependents(&self, id: ModuleId) -> &[Adjacent] {
+        let c = &self.csr;
+        &c.rdeps[c.rdep_off[id.index()] as usize..c.rdep_off[id.index() + 1] as usize]
+    }
+
+    /// Modules in a topological order: every module after all its
+    /// dependencies. Deterministic for a given input.
+    pub fn topological_order(&self) -> &[ModuleId] {
+        &self.topo
+    }
+
+    /// Sum of all durations.
+    pub fn total_work(&self) -> f64 {
+        self.modules().map(|m| m.duration_s).sum()
+    }
+
+    /// The underlying petgraph graph. Node indices equal [`ModuleId`]s; edges
+    /// point from a dependency to its dependent.
+    pub fn petgraph(&self) -> &DiGraph<Module, DepKind, u32> {
+        &self.graph
+    }
+
+    /// Every module with its dependencies by name, in id order: what a
+    /// [`GraphBuilder`] needs to build this graph again, possibly changed.
+    pub fn to_builder(&self) -> GraphBuilder {
+        let mut b = GraphBuilder::with_capacity(self.len());
+        for id in self.ids() {
+            let deps = self
+                .deps(id)
+                .iter()
+                .map(|a| Dep {
+                    name: self.name(a.module).to_owned(),
+                    kind: a.kind,
+                })
+                .collect();
+            b.add(self.module(id).clone(), deps);
+        }
+        b
+    }
+}
+
+impl fmt::Display for ModuleId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build(spec: &[(&str, f64, &[&str])]) -> Result<ModuleGraph, GraphError> {
+        let mut b = GraphBuilder::new();
+        for (name, d, deps) in spec {
+            b.add(
+                Module::new(*name, *d),
+                deps.iter().map(|d| Dep::full(*d)).collect(),
+            );
+        }
+        b.build()
+    }
+
+    #[test]
+    fn builds_and_orders_dependencies_first() {
+        let g = build(&[("app", 1.0, &["lib", "core"]), ("lib", 2.0, &["core"]), ("core", 3.0, &[])])
+            .unwrap();
+        assert_eq!(g.len(), 3);
+        assert_eq!(g.edge_count(), 3);
+        let pos = |name| {
+            g.topological_order()
+                .iter()
+                .position(|&id| g.name(id) == name)
+                .unwrap()
+        };
+        assert!(pos("core") < pos("lib") && pos("lib") < pos("app"));
+        let app = g.find("app").unwrap();
+        let mut deps: Vec<_> = g.deps(app).iter().map(|a| g.name(a.module)).collect();
+        deps.sort();
+        assert_eq!(deps, ["core", "lib"]);
+        assert_eq!(g.dependents(g.find("core").unwrap()).len(), 2);
+        assert_eq!(g.total_work(), 6.0);
+    }
+
+    #[test]
+    fn unknown_dependency_names_both() {
+        let e = build(&[("app", 1.0, &["nope"])]).unwrap_err();
+        assert_eq!(
+            e,
+            GraphError::UnknownDependency {
+                module: "app".into(),
+                dependency: "nope".into()
+            }
+        );
+        assert!(e.to_string().contains("`app`") && e.to_string().contains("`nope`"));
+    }
+
+    #[test]
+    fn duplicate_module() {
+        let e = build(&[("a", 1.0, &[]), ("a", 2.0, &[])]).unwrap_err();
+        assert_eq!(e, GraphError::DuplicateModule("a".into()));
+    }
+
+    #[test]
+    fn bad_durations() {
+        for d in [-1.0, f64::NAN, f64::INFINITY] {
+            let e = build(&[("a", d, &[])]).unwrap_err();
+            assert!(matches!(e, GraphError::InvalidDuration { .. }), "{e}");
+        }
+    }
+
+    #[test]
+    fn cycle_lists_its_modules_in_order() {
+        let e = build(&[
+            ("ok", 1.0, &[]),
+            ("a", 1.0, &["b", "ok"]),
+            ("b", 1.0, &["c"]),
+            ("c", 1.0, &["a"]),
+            ("d", 1.0, &["a"]),
+        ])
+        .unwrap_err();
+        let GraphError::Cycle(c) = &e else {
+            panic!("{e}")
+        };
+        assert_eq!(c.len(), 3);
+        // Each depends on the next, the last on the first.
+        let i = c.iter().position(|n| n == "a").unwrap();
+        let rot: Vec<_> = c[i..].iter().chain(&c[..i]).map(String::as_str).collect();
+        assert_eq!(rot, ["a", "b", "c"]);
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "dependency cycle: `{}` depends on `{}` depends on `{}` depends on `{}`",
+                c[0], c[1], c[2], c[0]
+            )
+        );
+    }
+
+    #[test]
+    fn self_dependency_is_a_cycle() {
+        let e = build(&[("a", 1.0, &["a"])]).unwrap_err();
+        assert_eq!(e, GraphError::Cycle(vec!["a".into()]));
+    }
+
+    #[test]
+    fn duplicate_edges_merge_full_wins() {
+        let mut b = GraphBuilder::new();
+        b.add(Module::new("a", 1.0), vec![]);
+        b.add(
+            Module::new("b", 1.0),
+            vec![Dep::metadata("a"), Dep::full("a"), Dep::metadata("a")],
+        );
+        let g = b.build().unwrap();
+        assert_eq!(g.edge_count(), 1);
+        assert_eq!(g.deps(ModuleId(1))[0].kind, DepKind::Full);
+    }
+
+    #[test]
+    fn metadata_time_must_fit_in_duration() {
+        let mut b = GraphBuilder::new();
+        let mut m = Module::new("a", 1.0);
+        m.metadata_s = Some(2.0);
+        b.add(m, vec![]);
+        assert!(matches!(
+            b.build().unwrap_err(),
+            GraphError::InvalidMetadataTime { .. }
+        ));
+    }
+
+    #[test]
+    fn roundtrip_through_builder() {
+        let g = build(&[("a", 1.0, &[]), ("b", 2.0, &["a"])]).unwrap();
+        let g2 = g.to_builder().build().unwrap();
+        assert_eq!(g2.len(), 2);
+        assert_eq!(g2.deps(ModuleId(1))[0].module, ModuleId(0));
+    }
+}

@@ -1,0 +1,11 @@
+//! The dependency-graph core shared by the toolkit's tools.
+//!
+//! - [`graph`]: the validated module graph ([`ModuleGraph`], [`GraphBuilder`]).
+//! - [`analysis`]: critical path, slack, scheduling, what-if.
+//! - [`input`]: readers for native JSON, DOT plus times, Cargo timings and Ninja logs.
+
+pub mod analysis;
+pub mod graph;
+
+pub use analysis::{Change, CriticalPath, Cpm, ObservedChain, PathStep, Schedule, Slot, WhatIf};
+pub use graph::{Adjacent, Dep, DepKind, GraphBuilder, GraphError, Module, ModuleGraph, ModuleId};
