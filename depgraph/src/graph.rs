@@ -471,6 +471,52 @@ impl ModuleGraph {
         self.modules().map(|m| m.duration_s).sum()
     }
 
+    /// The roots plus everything they transitively depend on, sorted by id:
+    /// what must be built to build the roots.
+    pub fn dependency_closure(&self, roots: &[ModuleId]) -> Vec<ModuleId> {
+        let mut seen = vec![false; self.len()];
+        let mut stack: Vec<ModuleId> = Vec::with_capacity(roots.len());
+        for &r in roots {
+            if !std::mem::replace(&mut seen[r.index()], true) {
+                stack.push(r);
+            }
+        }
+        while let Some(v) = stack.pop() {
+            for a in self.deps(v) {
+                if !std::mem::replace(&mut seen[a.module.index()], true) {
+                    stack.push(a.module);
+                }
+            }
+        }
+        (0..self.len() as u32)
+            .filter(|&i| seen[i as usize])
+            .map(ModuleId)
+            .collect()
+    }
+
+    /// The graph induced by `keep`: those modules and the edges between them.
+    /// Ids are renumbered in the order of `keep`.
+    pub fn subgraph(&self, keep: &[ModuleId]) -> Result<ModuleGraph, GraphError> {
+        let mut kept = vec![false; self.len()];
+        for &k in keep {
+            kept[k.index()] = true;
+        }
+        let mut b = GraphBuilder::with_capacity(keep.len());
+        for &id in keep {
+            let deps = self
+                .deps(id)
+                .iter()
+                .filter(|a| kept[a.module.index()])
+                .map(|a| Dep {
+                    name: self.name(a.module).to_owned(),
+                    kind: a.kind,
+                })
+                .collect();
+            b.add(self.module(id).clone(), deps);
+        }
+        b.build()
+    }
+
     /// The underlying petgraph graph. Node indices equal [`ModuleId`]s; edges
     /// point from a dependency to its dependent.
     pub fn petgraph(&self) -> &DiGraph<Module, DepKind, u32> {
@@ -621,6 +667,26 @@ mod tests {
             b.build().unwrap_err(),
             GraphError::InvalidMetadataTime { .. }
         ));
+    }
+
+    #[test]
+    fn dependency_closure_and_subgraph() {
+        let g = build(&[
+            ("core", 1.0, &[]),
+            ("lib", 1.0, &["core"]),
+            ("other", 1.0, &[]),
+            ("app", 1.0, &["lib"]),
+            ("tool", 1.0, &["app", "other"]),
+        ])
+        .unwrap();
+        let app = g.find("app").unwrap();
+        let keep = g.dependency_closure(&[app]);
+        let names: Vec<_> = keep.iter().map(|&i| g.name(i)).collect();
+        assert_eq!(names, ["core", "lib", "app"]);
+        let sub = g.subgraph(&keep).unwrap();
+        assert_eq!(sub.len(), 3);
+        assert_eq!(sub.edge_count(), 2);
+        assert!(sub.find("tool").is_none());
     }
 
     #[test]
