@@ -118,3 +118,11 @@ pub struct ObservedChain {
     /// Observed wall time: last end minus first start.
     pub wall_s: f64,
 }
+
+mod closure;
+mod cpm;
+mod improve;
+mod observed;
+mod paths;
+mod schedule;
+mod what_if;
