@@ -1,0 +1,308 @@
+//! Chrome Trace Event format, for Perfetto (<https://ui.perfetto.dev>) and
+//! `chrome://tracing`.
+//!
+//! - process 1, "schedule": one thread per lane (`job 1`, `job 2`, …), one
+//!   complete event (`"ph":"X"`) per module;
+//! - process 2, "critical path", sorted first: one thread holding the steps
+//!   of the critical path end to end.
+//!
+//! Times are integer microseconds (`ts`, `dur`); events of one thread never
+//! overlap, as the trace viewers require for complete events. Each event's
+//! `args` carry the module name, duration, slack and path.
+
+use serde_json::{Value, json};
+
+use super::{Timeline, slack};
+
+const SCHEDULE_PID: u32 = 1;
+const PATH_PID: u32 = 2;
+
+/// Seconds to whole microseconds.
+fn micros(s: f64) -> i64 {
+    (s * 1e6).round() as i64
+}
+
+/// The trace of a timeline: `{"traceEvents":[…],"displayTimeUnit":"ms",…}`.
+pub fn chrome_trace(t: &Timeline) -> Value {
+    let g = t.graph;
+    let critical = t.critical_set();
+    let slack = slack(g);
+    let lanes = t.lane_count();
+    let n = t.drawn();
+    let mut events: Vec<Value> = Vec::with_capacity(n + t.path.steps.len() + lanes + 8);
+
+    // Metadata: names and order of the tracks.
+    let meta = |pid: u32, tid: Option<u32>, name: &str, args: Value| json!({"ph": "M", "pid": pid, "tid": tid.unwrap_or(0), "name": name, "args": args});
+    events.push(meta(
+        PATH_PID,
+        None,
+        "process_name",
+        json!({"name": "critical path"}),
+    ));
+    events.push(meta(
+        PATH_PID,
+        None,
+        "process_sort_index",
+        json!({"sort_index": 0}),
+    ));
+    events.push(meta(
+        PATH_PID,
+        Some(0),
+        "thread_name",
+        json!({"name": format!("critical path ({:.1} s)", t.path.length_s)}),
+    ));
+    events.push(meta(
+        SCHEDULE_PID,
+        None,
+        "process_name",
+        json!({"name": format!("schedule ({})", t.schedule_label)}),
+    ));
+    events.push(meta(
+        SCHEDULE_PID,
+        None,
+        "process_sort_index",
+        json!({"sort_index": 1}),
+    ));
+    for lane in 0..lanes as u32 {
+        events.push(meta(
+            SCHEDULE_PID,
+            Some(lane),
+            "thread_name",
+            json!({"name": format!("job {}", lane + 1)}),
+        ));
+        events.push(meta(
+            SCHEDULE_PID,
+            Some(lane),
+            "thread_sort_index",
+            json!({"sort_index": lane}),
+        ));
+    }
+
+    let args = |id: depgraph::ModuleId, extra: &mut serde_json::Map<String, Value>| {
+        let m = g.module(id);
+        let mut a = serde_json::Map::new();
+        a.insert("module".into(), json!(m.name));
+        a.insert("duration_s".into(), json!(m.duration_s));
+        a.insert("slack_s".into(), json!(slack[id.index()]));
+        a.insert("critical".into(), json!(critical[id.index()]));
+        if let Some(p) = &m.path {
+            a.insert("path".into(), json!(p));
+        }
+        a.append(extra);
+        Value::Object(a)
+    };
+
+    // The critical path, end to end. Rounding to microseconds keeps the
+    // order; clamping to the previous end removes sub-microsecond overlaps.
+    let mut prev_end = i64::MIN;
+    for (i, step) in t.path.steps.iter().enumerate() {
+        let ts = micros(step.start_s).max(prev_end);
+        let end = micros(step.start_s + step.span_s.max(0.0)).max(ts);
+        prev_end = end;
+        let mut extra = serde_json::Map::new();
+        extra.insert("step".into(), json!(i + 1));
+        extra.insert("span_s".into(), json!(step.span_s));
+        extra.insert("start_s".into(), json!(step.start_s));
+        if let Some(k) = step.next_kind {
+            extra.insert("next_waits_for".into(), json!(k));
+        }
+        events.push(json!({
+            "ph": "X", "pid": PATH_PID, "tid": 0,
+            "name": g.name(step.module), "cat": "critical",
+            "ts": ts, "dur": end - ts,
+            "args": args(step.module, &mut extra),
+        }));
+    }
+
+    // The schedule, lane by lane in time order.
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    order.sort_by(|&a, &b| {
+        let (sa, sb) = (&t.slots[a as usize], &t.slots[b as usize]);
+        sa.worker
+            .cmp(&sb.worker)
+            .then(sa.start_s.total_cmp(&sb.start_s))
+            .then(a.cmp(&b))
+    });
+    let mut lane = u32::MAX;
+    for i in order {
+        let s = &t.slots[i as usize];
+        if s.worker != lane {
+            lane = s.worker;
+            prev_end = i64::MIN;
+        }
+        let ts = micros(s.start_s).max(prev_end);
+        let end = micros(s.end_s).max(ts);
+        prev_end = end;
+        let id = depgraph::ModuleId(i);
+        let mut extra = serde_json::Map::new();
+        extra.insert("start_s".into(), json!(s.start_s));
+        extra.insert("end_s".into(), json!(s.end_s));
+        events.push(json!({
+            "ph": "X", "pid": SCHEDULE_PID, "tid": s.worker,
+            "name": g.name(id),
+            "cat": if critical[i as usize] { "critical" } else { "module" },
+            "ts": ts, "dur": end - ts,
+            "args": args(id, &mut extra),
+        }));
+    }
+
+    json!({
+        "traceEvents": events,
+        "displayTimeUnit": "ms",
+        "otherData": {
+            "title": t.title,
+            "schedule": t.schedule_label,
+            "modules": g.len(),
+            "critical_path_s": t.path.length_s,
+            "makespan_s": t.makespan(),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::super::tests::graph;
+    use super::*;
+    use depgraph::generate::{GenOptions, layered};
+
+    /// Checks what Perfetto and chrome://tracing need; returns the X events.
+    fn validate(trace: &Value) -> Vec<Value> {
+        // Round trip through text.
+        let text = serde_json::to_string(trace).unwrap();
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["displayTimeUnit"], "ms");
+        let events = v["traceEvents"].as_array().unwrap();
+        let mut by_track: HashMap<(u64, u64), Vec<(i64, i64)>> = HashMap::new();
+        let mut xs = Vec::new();
+        let mut thread_names = HashMap::new();
+        for e in events {
+            let ph = e["ph"].as_str().unwrap();
+            let pid = e["pid"].as_u64().unwrap();
+            assert!(e["name"].is_string());
+            match ph {
+                "X" => {
+                    let ts = e["ts"].as_i64().unwrap();
+                    let dur = e["dur"].as_i64().unwrap();
+                    assert!(ts >= 0 && dur >= 0, "{e}");
+                    let tid = e["tid"].as_u64().unwrap();
+                    by_track.entry((pid, tid)).or_default().push((ts, ts + dur));
+                    assert!(e["args"]["module"].is_string());
+                    assert!(e["args"]["duration_s"].is_number());
+                    assert!(e["args"]["slack_s"].is_number());
+                    xs.push(e.clone());
+                }
+                "M" => {
+                    if e["name"] == "thread_name" {
+                        thread_names.insert(
+                            (pid, e["tid"].as_u64().unwrap()),
+                            e["args"]["name"].as_str().unwrap().to_owned(),
+                        );
+                    }
+                }
+                other => panic!("unexpected phase {other}"),
+            }
+        }
+        for (track, mut iv) in by_track {
+            assert!(thread_names.contains_key(&track), "unnamed track {track:?}");
+            iv.sort();
+            for w in iv.windows(2) {
+                assert!(w[0].1 <= w[1].0, "overlap on {track:?}: {w:?}");
+            }
+        }
+        xs
+    }
+
+    #[test]
+    fn trace_round_trips_and_is_well_formed() {
+        let g = layered(&GenOptions {
+            modules: 500,
+            avg_deps: 4.0,
+            seed: 11,
+        })
+        .build()
+        .unwrap();
+        let p = g.critical_path();
+        let s = g.schedule(6);
+        let t = Timeline {
+            graph: &g,
+            path: &p,
+            slots: &s.slots,
+            lanes: 6,
+            title: "t".into(),
+            schedule_label: "simulated, 6 jobs".into(),
+        };
+        let xs = validate(&chrome_trace(&t));
+        let sched: Vec<_> = xs.iter().filter(|e| e["pid"] == 1).collect();
+        let path: Vec<_> = xs.iter().filter(|e| e["pid"] == 2).collect();
+        assert_eq!(sched.len(), g.len());
+        assert_eq!(path.len(), p.steps.len());
+        // Path on its own track adds up to the critical path length.
+        let total: i64 = path.iter().map(|e| e["dur"].as_i64().unwrap()).sum();
+        assert!((total as f64 / 1e6 - p.length_s).abs() < 1e-3 * p.steps.len() as f64);
+        // Every module once in the schedule.
+        let mut names: Vec<&str> = sched.iter().map(|e| e["name"].as_str().unwrap()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), g.len());
+        assert!(
+            sched
+                .iter()
+                .filter(|e| e["cat"] == "critical")
+                .all(|e| e["args"]["slack_s"] == 0.0)
+        );
+    }
+
+    #[test]
+    fn snapshot_of_a_small_trace() {
+        let g = graph(&[
+            ("core", 2.0, &[]),
+            ("util", 1.5, &["core"]),
+            ("net", 4.0, &["core"]),
+            ("app", 3.25, &["net", "util"]),
+        ]);
+        let p = g.critical_path();
+        let s = g.schedule(2);
+        let t = Timeline {
+            graph: &g,
+            path: &p,
+            slots: &s.slots,
+            lanes: 2,
+            title: "small".into(),
+            schedule_label: "simulated, 2 jobs".into(),
+        };
+        let trace = chrome_trace(&t);
+        validate(&trace);
+        insta::with_settings!({prepend_module_to_snapshot => false}, {
+            insta::assert_json_snapshot!("small_trace", trace);
+        });
+    }
+
+    #[test]
+    fn sub_microsecond_overlaps_are_clamped() {
+        let g = graph(&[("a", 1.0, &[]), ("b", 1.0, &[])]);
+        let p = g.critical_path();
+        let slots = [
+            depgraph::Slot {
+                start_s: 0.0,
+                end_s: 1.000_001_6,
+                worker: 0,
+            },
+            depgraph::Slot {
+                start_s: 1.000_001_2,
+                end_s: 2.0,
+                worker: 0,
+            },
+        ];
+        let t = Timeline {
+            graph: &g,
+            path: &p,
+            slots: &slots,
+            lanes: 1,
+            title: String::new(),
+            schedule_label: "observed".into(),
+        };
+        validate(&chrome_trace(&t));
+    }
+}
