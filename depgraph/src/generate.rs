@@ -19,9 +19,12 @@
 //! 1–20 s, about 5 % take 20–60 s and under 1 % are huge, 60–300 s.
 //!
 //! Everything is a function of [`GenOptions`]: the same options always give
-//! the same graph, on every platform. The pseudo-random numbers come from
-//! [`SplitMix64`], ten lines defined here: no `rand` crate, whose streams are
-//! not guaranteed stable across its versions.
+//! the same graph. The pseudo-random numbers come from [`SplitMix64`], ten
+//! lines defined here: no `rand` crate, whose streams are not guaranteed
+//! stable across its versions. (The only floating-point functions used are
+//! `ln` and `powf`, whose results are rounded to 0.1 s or to whole counts, so
+//! a last-bit difference between platforms' math libraries would have to
+//! land exactly on a rounding boundary to change anything.)
 //!
 //! Modules are produced one at a time by [`Layered::modules`], dependencies
 //! first, without holding the graph in memory, so a writer can stream a
