@@ -7,6 +7,7 @@
 pub mod analysis;
 pub mod generate;
 pub mod graph;
+pub mod input;
 
 pub use analysis::{Change, CriticalPath, Cpm, ObservedChain, PathStep, Schedule, Slot, WhatIf};
 pub use graph::{Adjacent, Dep, DepKind, GraphBuilder, GraphError, Module, ModuleGraph, ModuleId};

@@ -1,0 +1,577 @@
+//! The native JSON format, `schema/module-graph.schema.json`:
+//!
+//! ```json
+//! {"modules": [{"name": "app", "duration_s": 12.5, "deps": ["core"], "path": "apps/app"}]}
+//! ```
+//!
+//! A module has `name` and `duration_s` (a number >= 0), and optionally
+//! `deps` (names; the dependent starts when they have finished),
+//! `metadata_deps` (names; the dependent starts when their metadata is ready),
+//! `path`, `start_s` (observed start) and `metadata_s` (seconds after its start
+//! at which its metadata is ready). Unknown fields, of a module or of the
+//! top-level object, are ignored (forward compatibility).
+//!
+//! The whole file is parsed in one `serde_json::from_slice` pass, names
+//! borrowed from the input where they have no escapes; only when that fails
+//! is it parsed again with `serde_path_to_error` to say where.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+use std::io::{self, Write};
+
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Unexpected, Visitor};
+use serde::{Deserialize, Serialize};
+
+use super::{InputError, Source, json_error_parts};
+use crate::graph::{Dep, DepKind, GraphBuilder, Module, ModuleGraph};
+
+/// The fields of a module in the native format, as documented in the schema.
+#[cfg(test)]
+pub(crate) const MODULE_FIELDS: [&str; 7] = [
+    "name",
+    "duration_s",
+    "deps",
+    "metadata_deps",
+    "path",
+    "start_s",
+    "metadata_s",
+];
+
+/// The top-level object: its `modules`, other keys ignored. Each module is
+/// turned into a [`Module`] as soon as it is read, so no second copy of the
+/// whole list is made.
+struct Top(Vec<(Module, Vec<Dep>)>);
+
+impl<'de> Deserialize<'de> for Top {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(TopVisitor)
+    }
+}
+
+struct TopVisitor;
+
+impl<'de> Visitor<'de> for TopVisitor {
+    type Value = Top;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object {\"modules\": [...]}")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top, A::Error> {
+        let mut modules = None;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if key == "modules" {
+                if modules.is_some() {
+                    return Err(de::Error::duplicate_field("modules"));
+                }
+                modules = Some(map.next_value::<Modules>()?.0);
+            } else {
+                map.next_value::<de::IgnoredAny>()?;
+            }
+        }
+        modules
+            .map(Top)
+            .ok_or_else(|| de::Error::missing_field("modules"))
+    }
+}
+
+struct Modules(Vec<(Module, Vec<Dep>)>);
+
+impl<'de> Deserialize<'de> for Modules {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_seq(ModulesVisitor)
+    }
+}
+
+struct ModulesVisitor;
+
+impl<'de> Visitor<'de> for ModulesVisitor {
+    type Value = Modules;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of modules")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Modules, A::Error> {
+        let mut v = Vec::new();
+        while let Some(m) = seq.next_element::<RawModule<'de>>()? {
+            v.push(m.into_parts());
+        }
+        Ok(Modules(v))
+    }
+}
+
+#[derive(Deserialize)]
+struct RawModule<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    #[serde(deserialize_with = "seconds")]
+    duration_s: f64,
+    #[serde(default, deserialize_with = "full_deps")]
+    deps: Vec<Dep>,
+    #[serde(default, deserialize_with = "metadata_deps")]
+    metadata_deps: Vec<Dep>,
+    #[serde(default, borrow)]
+    path: Option<Cow<'a, str>>,
+    #[serde(default, deserialize_with = "opt_finite")]
+    start_s: Option<f64>,
+    #[serde(default, deserialize_with = "opt_seconds")]
+    metadata_s: Option<f64>,
+}
+
+impl RawModule<'_> {
+    fn into_parts(self) -> (Module, Vec<Dep>) {
+        let mut deps = self.deps;
+        deps.extend(self.metadata_deps);
+        (
+            Module {
+                name: self.name.into_owned(),
+                duration_s: self.duration_s,
+                path: self.path.map(Cow::into_owned),
+                metadata_s: self.metadata_s,
+                observed_start_s: self.start_s,
+            },
+            deps,
+        )
+    }
+}
+
+fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let v = f64::deserialize(d)?;
+    if v.is_finite() && v >= 0.0 {
+        Ok(v)
+    } else {
+        Err(de::Error::invalid_value(
+            Unexpected::Float(v),
+            &"a number of seconds >= 0",
+        ))
+    }
+}
+
+fn opt_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    match Option::<f64>::deserialize(d)? {
+        Some(v) if !(v.is_finite() && v >= 0.0) => Err(de::Error::invalid_value(
+            Unexpected::Float(v),
+            &"a number of seconds >= 0",
+        )),
+        v => Ok(v),
+    }
+}
+
+fn opt_finite<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    Option::<f64>::deserialize(d)
+}
+
+struct DepsVisitor(DepKind);
+
+impl<'de> Visitor<'de> for DepsVisitor {
+    type Value = Vec<Dep>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of module names")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Dep>, A::Error> {
+        let mut v = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(name) = seq.next_element::<String>()? {
+            v.push(Dep { name, kind: self.0 });
+        }
+        Ok(v)
+    }
+}
+
+fn full_deps<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Dep>, D::Error> {
+    d.deserialize_seq(DepsVisitor(DepKind::Full))
+}
+
+fn metadata_deps<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Dep>, D::Error> {
+    d.deserialize_seq(DepsVisitor(DepKind::Metadata))
+}
+
+/// Parses the modules of a native file, with their dependencies.
+fn parse(src: &Source<'_>) -> Result<Vec<(Module, Vec<Dep>)>, InputError> {
+    let first = src.bytes.iter().position(|b| !b.is_ascii_whitespace());
+    let first_byte = first.and_then(|i| src.bytes.get(i));
+    let first_byte = match first_byte {
+        Some(0xEF) => src.bytes.get(first.unwrap_or(0) + 3),
+        b => b,
+    };
+    if first_byte != Some(&b'{') {
+        let (line, col) = super::line_col(src.bytes, first.unwrap_or(0));
+        let what = match first_byte {
+            Some(b'[') => "the top level is an array",
+            _ => "the top level is not a JSON object",
+        };
+        return Err(src.error_at(
+            Some(line),
+            Some(col),
+            format!("{what}; expected a JSON object {{\"modules\": [...]}}"),
+        ));
+    }
+    let bytes = src.bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(src.bytes);
+    match serde_json::from_slice::<Top>(bytes) {
+        Ok(top) => Ok(top.0),
+        Err(e) => Err(json_error(src, bytes, e)),
+    }
+}
+
+/// Says where a native file is wrong: parses it again, tracking the path.
+fn json_error(src: &Source<'_>, bytes: &[u8], e: serde_json::Error) -> InputError {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let tracked: Result<Top, _> = serde_path_to_error::deserialize(&mut de);
+    let (path, e) = match tracked {
+        Err(pe) => (pe.path().to_string(), pe.into_inner()),
+        Ok(_) => match de.end() {
+            Err(trailing) => (String::from("."), trailing),
+            Ok(()) => (String::from("."), e),
+        },
+    };
+    let (line, column, msg) = json_error_parts(&e);
+    let message = match e.classify() {
+        serde_json::error::Category::Eof => {
+            format!("unexpected end of file ({msg}); expected a complete JSON document")
+        }
+        serde_json::error::Category::Syntax => format!("{msg}; expected valid JSON"),
+        _ if path == "." || path.is_empty() => {
+            if msg.starts_with("missing field `modules`") {
+                format!("{msg}; expected a JSON object {{\"modules\": [...]}}")
+            } else {
+                msg
+            }
+        }
+        _ => format!("{msg} for {path}"),
+    };
+    src.error_at(line, column, message)
+}
+
+/// Reads a native JSON file into a graph builder.
+fn builder(src: &Source<'_>) -> Result<GraphBuilder, InputError> {
+    let modules = parse(src)?;
+    let mut b = GraphBuilder::with_capacity(modules.len());
+    for (m, deps) in modules {
+        b.add(m, deps);
+    }
+    Ok(b)
+}
+
+/// Loads a native JSON graph.
+pub(crate) fn load(src: &Source<'_>) -> Result<ModuleGraph, InputError> {
+    builder(src)?.build().map_err(|source| InputError::Graph {
+        paths: vec![src.path.to_path_buf()],
+        source,
+    })
+}
+
+/// A module's timing read from a times file (CSV or native JSON).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Timing {
+    pub module: Module,
+    /// Line in the times file, when known.
+    pub line: Option<usize>,
+}
+
+/// Modules of a times file by name, in file order.
+#[derive(Debug, Default)]
+pub(crate) struct TimesTable {
+    pub entries: Vec<Timing>,
+    pub by_name: HashMap<String, usize>,
+}
+
+impl TimesTable {
+    /// Adds an entry; returns the index of the earlier entry of the same name.
+    pub fn insert(&mut self, t: Timing) -> Result<(), usize> {
+        if let Some(&at) = self.by_name.get(&t.module.name) {
+            return Err(at);
+        }
+        self.by_name
+            .insert(t.module.name.clone(), self.entries.len());
+        self.entries.push(t);
+        Ok(())
+    }
+}
+
+/// Reads a native JSON file as a times file: modules and their timings, no
+/// edges.
+pub(crate) fn load_times(
+    src: &Source<'_>,
+    notes: &mut Vec<String>,
+) -> Result<TimesTable, InputError> {
+    let modules = parse(src)?;
+    let mut t = TimesTable::default();
+    let mut with_deps = 0;
+    for (m, deps) in modules {
+        if !deps.is_empty() {
+            with_deps += 1;
+        }
+        let name = m.name.clone();
+        if t.insert(Timing {
+            module: m,
+            line: None,
+        })
+        .is_err()
+        {
+            return Err(InputError::Graph {
+                paths: vec![src.path.to_path_buf()],
+                source: crate::graph::GraphError::DuplicateModule(name),
+            });
+        }
+    }
+    if with_deps > 0 {
+        notes.push(format!(
+            "{}: the deps of {with_deps} modules are ignored; the edges come from the DOT graph",
+            src.name()
+        ));
+    }
+    Ok(t)
+}
+
+#[derive(Serialize)]
+struct OutModule<'a> {
+    name: &'a str,
+    duration_s: f64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    deps: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    metadata_deps: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata_s: Option<f64>,
+}
+
+/// Writes a graph in the native JSON format, one module per line.
+pub fn write_native<W: Write>(graph: &ModuleGraph, w: W) -> io::Result<()> {
+    let mut w = io::BufWriter::new(w);
+    w.write_all(b"{\"modules\": [\n")?;
+    for (i, id) in graph.ids().enumerate() {
+        let m = graph.module(id);
+        let mut deps = Vec::new();
+        let mut metadata_deps = Vec::new();
+        for a in graph.deps(id) {
+            match a.kind {
+                DepKind::Full => deps.push(graph.name(a.module)),
+                DepKind::Metadata => metadata_deps.push(graph.name(a.module)),
+            }
+        }
+        let out = OutModule {
+            name: &m.name,
+            duration_s: m.duration_s,
+            deps,
+            metadata_deps,
+            path: m.path.as_deref(),
+            start_s: m.observed_start_s,
+            metadata_s: m.metadata_s,
+        };
+        if i > 0 {
+            w.write_all(b",\n")?;
+        }
+        w.write_all(b"  ")?;
+        serde_json::to_writer(&mut w, &out)?;
+    }
+    w.write_all(b"\n]}\n")?;
+    w.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::test_util::{edges, names, src};
+
+    fn load_str(text: &str) -> Result<ModuleGraph, InputError> {
+        load(&src("graph.json", text))
+    }
+
+    fn err(text: &str) -> String {
+        load_str(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn reads_all_fields() {
+        let g = load_str(
+            r#"{"modules":[
+              {"name":"core","duration_s":10,"path":"libs/core","start_s":0,"metadata_s":4.5,"future":{"x":1}},
+              {"name":"app","duration_s":12.5,"deps":["core"],"path":"apps/app"},
+              {"name":"cli","duration_s":1,"metadata_deps":["core"],"deps":["app"]}
+            ], "version": 2}"#,
+        )
+        .unwrap();
+        assert_eq!(names(&g), ["core", "app", "cli"]);
+        let core = g.module(g.find("core").unwrap());
+        assert_eq!(
+            core,
+            &Module {
+                name: "core".into(),
+                duration_s: 10.0,
+                path: Some("libs/core".into()),
+                metadata_s: Some(4.5),
+                observed_start_s: Some(0.0),
+            }
+        );
+        assert_eq!(
+            edges(&g),
+            [
+                ("app".into(), "core".into(), DepKind::Full),
+                ("cli".into(), "app".into(), DepKind::Full),
+                ("cli".into(), "core".into(), DepKind::Metadata),
+            ]
+        );
+    }
+
+    #[test]
+    fn escaped_names_are_unescaped() {
+        let g = load_str(r#"{"modules":[{"name":"a\"b\u00e9","duration_s":1},{"name":"c","duration_s":0,"deps":["a\"bé"]}]}"#)
+            .unwrap();
+        assert_eq!(names(&g), ["a\"bé", "c"]);
+        assert_eq!(g.edge_count(), 1);
+    }
+
+    #[test]
+    fn wrong_type_names_the_field_and_line() {
+        let e = err("{\"modules\": [\n  {\"name\": \"a\",\n   \"duration_s\": \"x\"}]}");
+        assert_eq!(
+            e,
+            "graph.json:3:20: invalid type: string \"x\", expected f64 for modules[0].duration_s"
+        );
+    }
+
+    #[test]
+    fn negative_duration() {
+        let e = err(
+            "{\"modules\": [{\"name\": \"a\", \"duration_s\": 1},\n {\"name\": \"b\", \"duration_s\": -2}]}",
+        );
+        assert!(e.starts_with("graph.json:2:"), "{e}");
+        assert!(
+            e.contains("expected a number of seconds >= 0 for modules[1].duration_s"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn missing_fields() {
+        let e = err(r#"{"modules": [{"duration_s": 1}]}"#);
+        assert!(e.starts_with("graph.json:1:"), "{e}");
+        assert!(e.contains("missing field `name` for modules[0]"), "{e}");
+        let e = err(r#"{"nodes": []}"#);
+        assert!(
+            e.contains("missing field `modules`; expected a JSON object {\"modules\": [...]}"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn wrong_top_level_shape() {
+        assert_eq!(
+            err("\n  [1, 2]"),
+            "graph.json:2:3: the top level is an array; expected a JSON object {\"modules\": [...]}"
+        );
+        assert!(err("42").contains("the top level is not a JSON object"));
+        let e = err(r#"{"modules": {"a": 1}}"#);
+        assert!(
+            e.contains("invalid type: map, expected an array of modules for modules"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn truncated_json() {
+        let e = err("{\"modules\": [\n{\"name\": \"a\", \"duration_s\": 1}");
+        assert!(e.starts_with("graph.json:2:"), "{e}");
+        assert!(e.contains("unexpected end of file"), "{e}");
+        let e = err("{\"modules\": [] } x");
+        assert!(e.starts_with("graph.json:1:"), "{e}");
+        assert!(e.contains("expected valid JSON"), "{e}");
+    }
+
+    #[test]
+    fn graph_errors_name_the_file() {
+        let e = err(r#"{"modules":[{"name":"a","duration_s":1,"deps":["nope"]}]}"#);
+        assert_eq!(
+            e,
+            "graph.json: module `a` depends on `nope`, which is not a module of the graph"
+        );
+        let e = err(
+            r#"{"modules":[{"name":"a","duration_s":1,"deps":["b"]},{"name":"b","duration_s":1,"metadata_deps":["a"]}]}"#,
+        );
+        assert!(e.starts_with("graph.json: dependency cycle: "), "{e}");
+        let e = err(r#"{"modules":[{"name":"a","duration_s":1},{"name":"a","duration_s":2}]}"#);
+        assert_eq!(e, "graph.json: module `a` is defined more than once");
+        let e = err(r#"{"modules":[{"name":"a","duration_s":1,"metadata_s":2}]}"#);
+        assert!(e.contains("module `a` has metadata time 2"), "{e}");
+    }
+
+    #[test]
+    fn write_then_read_is_identity() {
+        let text = r#"{"modules":[
+              {"name":"core","duration_s":10,"path":"libs/core","start_s":0.5,"metadata_s":4.5},
+              {"name":"app","duration_s":12.5,"deps":["core"]},
+              {"name":"cli","duration_s":1,"metadata_deps":["core"],"deps":["app"]}]}"#;
+        let g = load_str(text).unwrap();
+        let mut out = Vec::new();
+        write_native(&g, &mut out).unwrap();
+        let back = load_str(std::str::from_utf8(&out).unwrap()).unwrap();
+        assert_eq!(
+            g.modules().collect::<Vec<_>>(),
+            back.modules().collect::<Vec<_>>()
+        );
+        assert_eq!(edges(&g), edges(&back));
+    }
+
+    /// The schema documents exactly the fields the reader knows, and its
+    /// examples load and survive a write/read round trip whose output uses
+    /// only documented fields.
+    #[test]
+    fn schema_matches_reader() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../schema/module-graph.schema.json")).unwrap();
+        assert_eq!(
+            schema["$schema"],
+            "https://json-schema.org/draft/2020-12/schema"
+        );
+        assert_eq!(schema["required"], serde_json::json!(["modules"]));
+        let module = &schema["$defs"]["module"];
+        assert_eq!(
+            module["required"],
+            serde_json::json!(["name", "duration_s"])
+        );
+        let mut documented: Vec<&str> = module["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        documented.sort();
+        let mut fields = MODULE_FIELDS.to_vec();
+        fields.sort();
+        assert_eq!(documented, fields);
+
+        let examples = schema["examples"].as_array().unwrap();
+        assert!(!examples.is_empty());
+        for ex in examples {
+            let text = ex.to_string();
+            let g = load_str(&text).unwrap();
+            let mut out = Vec::new();
+            write_native(&g, &mut out).unwrap();
+            assert_fields_documented(&out);
+            let back = load_str(std::str::from_utf8(&out).unwrap()).unwrap();
+            assert_eq!(
+                g.modules().collect::<Vec<_>>(),
+                back.modules().collect::<Vec<_>>()
+            );
+            assert_eq!(edges(&g), edges(&back));
+            // And the example itself uses only documented fields.
+            assert_fields_documented(text.as_bytes());
+        }
+    }
+
+    /// Every module key of a native file is one of [`MODULE_FIELDS`].
+    pub(crate) fn assert_fields_documented(json: &[u8]) {
+        let v: serde_json::Value = serde_json::from_slice(json).unwrap();
+        let top: Vec<&String> = v.as_object().unwrap().keys().collect();
+        assert_eq!(top, ["modules"]);
+        for m in v["modules"].as_array().unwrap() {
+            for k in m.as_object().unwrap().keys() {
+                assert!(
+                    MODULE_FIELDS.contains(&k.as_str()),
+                    "undocumented field `{k}`"
+                );
+            }
+        }
+    }
+}
