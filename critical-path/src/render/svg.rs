@@ -307,7 +307,7 @@ pub fn svg(t: &Timeline) -> String {
     legend(&mut body, y, merged > 0);
     y += 14.0;
 
-    let row_h = (560.0 / lanes as f64).floor().clamp(4.0, 26.0);
+    let row_h = (560.0 / lanes as f64).floor().clamp(4.0, 30.0);
     let gap = if row_h >= 12.0 {
         3.0
     } else if row_h >= 6.0 {
@@ -437,7 +437,8 @@ pub fn svg(t: &Timeline) -> String {
     // eye can follow it across lanes (a long link is time spent waiting for
     // a free job).
     let mut links = String::new();
-    let lane_mid = |lane: u32| gantt_top + lane as f64 * row_h + row_h / 2.0;
+    // Along the lower part of the bars, under their labels.
+    let lane_mid = |lane: u32| gantt_top + lane as f64 * row_h + (row_h * 0.82).max(row_h - 5.0);
     for w in t.path.steps.windows(2) {
         let (Some(a), Some(b)) = (
             t.slots[..t.drawn()].get(w[0].module.index()),
@@ -666,6 +667,18 @@ pub(crate) fn fit(text: &str, width_px: f64, font_px: f64) -> Option<String> {
     if room < 7 {
         return None;
     }
+    // A path says the most at its end: `…/printf-test.cc.o`.
+    if let Some((_, base)) = text.trim_end_matches('/').rsplit_once('/')
+        && !base.is_empty()
+    {
+        let base_len = base.chars().count();
+        if base_len + 2 <= room {
+            return Some(format!("…/{base}"));
+        }
+        let mut s: String = base.chars().take(room - 1).collect();
+        s.push('…');
+        return Some(s);
+    }
     let mut s: String = text.chars().take(room - 1).collect();
     s.push('…');
     Some(s)
@@ -771,6 +784,24 @@ mod tests {
         assert_eq!(fit("core", 20.0, 10.0), None);
         assert_eq!(fit("ab", 29.0, 10.0).as_deref(), Some("ab"));
         assert_eq!(fit("ranking-0773", 50.0, 10.0), None);
+        assert_eq!(
+            fit(
+                "test/CMakeFiles/printf-test.dir/printf-test.cc.o",
+                130.0,
+                10.0
+            )
+            .as_deref(),
+            Some("…/printf-test.cc.o")
+        );
+        assert_eq!(
+            fit(
+                "test/CMakeFiles/printf-test.dir/printf-test.cc.o",
+                70.0,
+                10.0
+            )
+            .as_deref(),
+            Some("printf-te…")
+        );
     }
 
     #[test]
