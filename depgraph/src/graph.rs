@@ -7,8 +7,10 @@
 //! dependency to its dependent, i.e. in build order), available through
 //! [`ModuleGraph::petgraph`] for callers that want petgraph's own algorithms.
 
-use std::collections::HashMap;
 use std::fmt;
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
@@ -150,7 +152,13 @@ fn format_cycle(cycle: &[String]) -> String {
 #[derive(Default)]
 pub struct GraphBuilder {
     modules: Vec<Module>,
-    deps: Vec<Vec<Dep>>,
+    /// Dependency names of every module, back to back: one allocation for
+    /// millions of edges instead of one `String` each.
+    dep_names: String,
+    /// Per dependency: end of its name in `dep_names` and its kind.
+    dep_ends: Vec<(usize, DepKind)>,
+    /// Per module: end of its dependencies in `dep_ends`.
+    module_dep_ends: Vec<usize>,
 }
 
 impl GraphBuilder {
@@ -161,15 +169,46 @@ impl GraphBuilder {
     pub fn with_capacity(modules: usize) -> Self {
         GraphBuilder {
             modules: Vec::with_capacity(modules),
-            deps: Vec::with_capacity(modules),
+            dep_names: String::new(),
+            dep_ends: Vec::new(),
+            module_dep_ends: Vec::with_capacity(modules),
         }
     }
 
     /// Adds a module and the names of the modules it depends on. Nothing is
     /// checked until [`GraphBuilder::build`].
     pub fn add(&mut self, module: Module, deps: Vec<Dep>) {
+        self.add_by_name(module, deps.iter().map(|d| (d.name.as_str(), d.kind)));
+    }
+
+    /// Like [`GraphBuilder::add`], with borrowed names: readers of large
+    /// files pass names straight from the input, allocating nothing per edge.
+    pub fn add_by_name<'a>(
+        &mut self,
+        module: Module,
+        deps: impl IntoIterator<Item = (&'a str, DepKind)>,
+    ) {
+        for (name, kind) in deps {
+            self.dep_names.push_str(name);
+            self.dep_ends.push((self.dep_names.len(), kind));
+        }
         self.modules.push(module);
-        self.deps.push(deps);
+        self.module_dep_ends.push(self.dep_ends.len());
+    }
+
+    /// The dependencies of the i-th module added, by name.
+    fn deps_of(&self, i: usize) -> impl Iterator<Item = (&str, DepKind)> {
+        let from = if i == 0 {
+            0
+        } else {
+            self.module_dep_ends[i - 1]
+        };
+        let to = self.module_dep_ends[i];
+        (from..to).map(move |k| {
+            let start = if k == 0 { 0 } else { self.dep_ends[k - 1].0 };
+            let (end, kind) = self.dep_ends[k];
+            (&self.dep_names[start..end], kind)
+        })
     }
 
     /// Number of modules added so far.
@@ -193,8 +232,8 @@ impl GraphBuilder {
         if n >= u32::MAX as usize {
             return Err(GraphError::TooLarge);
         }
-        let mut by_name: HashMap<String, ModuleId> = HashMap::with_capacity(n);
-        for (i, m) in self.modules.iter().enumerate() {
+        let names = NameIndex::new(&self.modules)?;
+        for m in &self.modules {
             if !(m.duration_s.is_finite() && m.duration_s >= 0.0) {
                 return Err(GraphError::InvalidDuration {
                     module: m.name.clone(),
@@ -217,32 +256,35 @@ impl GraphBuilder {
                     value: s,
                 });
             }
-            if by_name.insert(m.name.clone(), ModuleId(i as u32)).is_some() {
-                return Err(GraphError::DuplicateModule(m.name.clone()));
-            }
         }
 
-        // Resolve names, deduplicate edges per dependent.
-        let mut edge_list: Vec<(u32, u32, DepKind)> = Vec::new();
-        let mut seen: HashMap<u32, usize> = HashMap::new();
-        for (i, deps) in self.deps.iter().enumerate() {
-            seen.clear();
-            for d in deps {
-                let Some(&dep) = by_name.get(d.name.as_str()) else {
-                    return Err(GraphError::UnknownDependency {
-                        module: self.modules[i].name.clone(),
-                        dependency: d.name.clone(),
-                    });
-                };
-                match seen.get(&dep.0) {
-                    Some(&at) => {
-                        if d.kind == DepKind::Full {
-                            edge_list[at].2 = DepKind::Full;
+        // Resolve names and merge repeated edges. `seen_by[d] == i` marks
+        // dependency d as already listed by module i, at `edge_at[d]`:
+        // two flat arrays instead of a set per module.
+        let mut edge_list: Vec<(u32, u32, DepKind)> = Vec::with_capacity(self.dep_ends.len());
+        let mut seen_by = vec![u32::MAX; n];
+        let mut edge_at = vec![0u32; n];
+        {
+            // Names side by side: comparing against them touches one small
+            // array rather than a whole `Module` per lookup.
+            let module_names: Vec<&str> = self.modules.iter().map(|m| m.name.as_str()).collect();
+            for i in 0..n {
+                for (name, kind) in self.deps_of(i) {
+                    let Some(dep) = names.get_by(name, |j| module_names[j as usize]) else {
+                        return Err(GraphError::UnknownDependency {
+                            module: self.modules[i].name.clone(),
+                            dependency: name.to_owned(),
+                        });
+                    };
+                    let dep = dep.0 as usize;
+                    if seen_by[dep] == i as u32 {
+                        if kind == DepKind::Full {
+                            edge_list[edge_at[dep] as usize].2 = DepKind::Full;
                         }
-                    }
-                    None => {
-                        seen.insert(dep.0, edge_list.len());
-                        edge_list.push((dep.0, i as u32, d.kind));
+                    } else {
+                        seen_by[dep] = i as u32;
+                        edge_at[dep] = edge_list.len() as u32;
+                        edge_list.push((dep as u32, i as u32, kind));
                     }
                 }
             }
@@ -250,7 +292,10 @@ impl GraphBuilder {
         if edge_list.len() >= u32::MAX as usize {
             return Err(GraphError::TooLarge);
         }
-        drop(self.deps);
+        drop(self.dep_names);
+        drop(self.dep_ends);
+        drop(seen_by);
+        drop(edge_at);
 
         let csr = Csr::new(n, &edge_list);
         let topo = match csr.topological_order() {
@@ -270,15 +315,65 @@ impl GraphBuilder {
             graph.add_node(m);
         }
         for &(from, to, kind) in &edge_list {
-            graph.add_edge(NodeIndex::new(from as usize), NodeIndex::new(to as usize), kind);
+            graph.add_edge(
+                NodeIndex::new(from as usize),
+                NodeIndex::new(to as usize),
+                kind,
+            );
         }
 
         Ok(ModuleGraph {
             graph,
-            by_name,
+            names,
             topo,
             csr,
         })
+    }
+}
+
+/// Module name to id. The table holds only ids; names are read from the
+/// modules themselves, so building it clones no string. foldhash's fixed
+/// seed keeps it deterministic and several times faster than SipHash on
+/// millions of short names.
+#[derive(Clone)]
+struct NameIndex {
+    table: HashTable<u32>,
+    hasher: foldhash::fast::FixedState,
+}
+
+impl fmt::Debug for NameIndex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "NameIndex({} names)", self.table.len())
+    }
+}
+
+impl NameIndex {
+    fn new(modules: &[Module]) -> Result<NameIndex, GraphError> {
+        let hasher = foldhash::fast::FixedState::default();
+        let mut table = HashTable::with_capacity(modules.len());
+        for (i, m) in modules.iter().enumerate() {
+            let h = hasher.hash_one(m.name.as_str());
+            match table.entry(
+                h,
+                |&j: &u32| modules[j as usize].name == m.name,
+                |&j: &u32| hasher.hash_one(modules[j as usize].name.as_str()),
+            ) {
+                hashbrown::hash_table::Entry::Occupied(_) => {
+                    return Err(GraphError::DuplicateModule(m.name.clone()));
+                }
+                hashbrown::hash_table::Entry::Vacant(v) => {
+                    v.insert(i as u32);
+                }
+            }
+        }
+        Ok(NameIndex { table, hasher })
+    }
+
+    fn get_by<'a>(&self, name: &str, name_of: impl Fn(u32) -> &'a str) -> Option<ModuleId> {
+        let h = self.hasher.hash_one(name);
+        self.table
+            .find(h, |&j| name_of(j) == name)
+            .map(|&j| ModuleId(j))
     }
 }
 
@@ -351,7 +446,9 @@ impl Csr {
     /// cycle, each depending on the next and the last on the first.
     fn topological_order(&self) -> Result<Vec<ModuleId>, Vec<u32>> {
         let n = self.n();
-        let mut indeg: Vec<u32> = (0..n).map(|i| self.dep_off[i + 1] - self.dep_off[i]).collect();
+        let mut indeg: Vec<u32> = (0..n)
+            .map(|i| self.dep_off[i + 1] - self.dep_off[i])
+            .collect();
         let mut order: Vec<ModuleId> = (0..n as u32)
             .filter(|&i| indeg[i as usize] == 0)
             .map(ModuleId)
@@ -399,7 +496,7 @@ impl Csr {
 #[derive(Clone, Debug)]
 pub struct ModuleGraph {
     graph: DiGraph<Module, DepKind, u32>,
-    by_name: HashMap<String, ModuleId>,
+    names: NameIndex,
     topo: Vec<ModuleId>,
     csr: Csr,
 }
@@ -443,7 +540,9 @@ impl ModuleGraph {
 
     /// The module of this name, if any.
     pub fn find(&self, name: &str) -> Option<ModuleId> {
-        self.by_name.get(name).copied()
+        self.names.get_by(name, |id| {
+            self.graph[NodeIndex::new(id as usize)].name.as_str()
+        })
     }
 
     /// What `id` depends on.
@@ -565,8 +664,12 @@ mod tests {
 
     #[test]
     fn builds_and_orders_dependencies_first() {
-        let g = build(&[("app", 1.0, &["lib", "core"]), ("lib", 2.0, &["core"]), ("core", 3.0, &[])])
-            .unwrap();
+        let g = build(&[
+            ("app", 1.0, &["lib", "core"]),
+            ("lib", 2.0, &["core"]),
+            ("core", 3.0, &[]),
+        ])
+        .unwrap();
         assert_eq!(g.len(), 3);
         assert_eq!(g.edge_count(), 3);
         let pos = |name| {

@@ -9,5 +9,5 @@ pub mod generate;
 pub mod graph;
 pub mod input;
 
-pub use analysis::{Change, CriticalPath, Cpm, ObservedChain, PathStep, Schedule, Slot, WhatIf};
+pub use analysis::{Change, Cpm, CriticalPath, ObservedChain, PathStep, Schedule, Slot, WhatIf};
 pub use graph::{Adjacent, Dep, DepKind, GraphBuilder, GraphError, Module, ModuleGraph, ModuleId};

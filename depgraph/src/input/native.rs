@@ -24,7 +24,7 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Unexpected, Visitor};
 use serde::{Deserialize, Serialize};
 
 use super::{InputError, Source, json_error_parts};
-use crate::graph::{Dep, DepKind, GraphBuilder, Module, ModuleGraph};
+use crate::graph::{DepKind, GraphBuilder, Module, ModuleGraph};
 
 /// The fields of a module in the native format, as documented in the schema.
 #[cfg(test)]
@@ -41,29 +41,33 @@ pub(crate) const MODULE_FIELDS: [&str; 7] = [
 /// The top-level object: its `modules`, other keys ignored. Each module is
 /// turned into a [`Module`] as soon as it is read, so no second copy of the
 /// whole list is made.
-struct Top(Vec<(Module, Vec<Dep>)>);
+/// A module as read, its dependency names borrowed from the input where
+/// they have no escapes.
+type Parsed<'a> = (Module, Vec<(Cow<'a, str>, DepKind)>);
 
-impl<'de> Deserialize<'de> for Top {
+struct Top<'a>(Vec<Parsed<'a>>);
+
+impl<'de> Deserialize<'de> for Top<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(TopVisitor)
+        d.deserialize_map(TopVisitor(std::marker::PhantomData))
     }
 }
 
-struct TopVisitor;
+struct TopVisitor<'a>(std::marker::PhantomData<&'a ()>);
 
-impl<'de> Visitor<'de> for TopVisitor {
-    type Value = Top;
+impl<'de> Visitor<'de> for TopVisitor<'de> {
+    type Value = Top<'de>;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object {\"modules\": [...]}")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top<'de>, A::Error> {
         let mut modules = None;
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             if key == "modules" {
                 if modules.is_some() {
                     return Err(de::Error::duplicate_field("modules"));
                 }
-                modules = Some(map.next_value::<Modules>()?.0);
+                modules = Some(map.next_value::<Modules<'de>>()?.0);
             } else {
                 map.next_value::<de::IgnoredAny>()?;
             }
@@ -74,22 +78,22 @@ impl<'de> Visitor<'de> for TopVisitor {
     }
 }
 
-struct Modules(Vec<(Module, Vec<Dep>)>);
+struct Modules<'a>(Vec<Parsed<'a>>);
 
-impl<'de> Deserialize<'de> for Modules {
+impl<'de> Deserialize<'de> for Modules<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_seq(ModulesVisitor)
+        d.deserialize_seq(ModulesVisitor(std::marker::PhantomData))
     }
 }
 
-struct ModulesVisitor;
+struct ModulesVisitor<'a>(std::marker::PhantomData<&'a ()>);
 
-impl<'de> Visitor<'de> for ModulesVisitor {
-    type Value = Modules;
+impl<'de> Visitor<'de> for ModulesVisitor<'de> {
+    type Value = Modules<'de>;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an array of modules")
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Modules, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Modules<'de>, A::Error> {
         let mut v = Vec::new();
         while let Some(m) = seq.next_element::<RawModule<'de>>()? {
             v.push(m.into_parts());
@@ -104,10 +108,10 @@ struct RawModule<'a> {
     name: Cow<'a, str>,
     #[serde(deserialize_with = "seconds")]
     duration_s: f64,
-    #[serde(default, deserialize_with = "full_deps")]
-    deps: Vec<Dep>,
-    #[serde(default, deserialize_with = "metadata_deps")]
-    metadata_deps: Vec<Dep>,
+    #[serde(default, borrow)]
+    deps: Vec<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    metadata_deps: Vec<Cow<'a, str>>,
     #[serde(default, borrow)]
     path: Option<Cow<'a, str>>,
     #[serde(default, deserialize_with = "opt_finite")]
@@ -116,10 +120,15 @@ struct RawModule<'a> {
     metadata_s: Option<f64>,
 }
 
-impl RawModule<'_> {
-    fn into_parts(self) -> (Module, Vec<Dep>) {
-        let mut deps = self.deps;
-        deps.extend(self.metadata_deps);
+impl<'a> RawModule<'a> {
+    fn into_parts(self) -> Parsed<'a> {
+        let mut deps = Vec::with_capacity(self.deps.len() + self.metadata_deps.len());
+        deps.extend(self.deps.into_iter().map(|d| (d, DepKind::Full)));
+        deps.extend(
+            self.metadata_deps
+                .into_iter()
+                .map(|d| (d, DepKind::Metadata)),
+        );
         (
             Module {
                 name: self.name.into_owned(),
@@ -159,32 +168,8 @@ fn opt_finite<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> 
     Option::<f64>::deserialize(d)
 }
 
-struct DepsVisitor(DepKind);
-
-impl<'de> Visitor<'de> for DepsVisitor {
-    type Value = Vec<Dep>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array of module names")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Dep>, A::Error> {
-        let mut v = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-        while let Some(name) = seq.next_element::<String>()? {
-            v.push(Dep { name, kind: self.0 });
-        }
-        Ok(v)
-    }
-}
-
-fn full_deps<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Dep>, D::Error> {
-    d.deserialize_seq(DepsVisitor(DepKind::Full))
-}
-
-fn metadata_deps<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Dep>, D::Error> {
-    d.deserialize_seq(DepsVisitor(DepKind::Metadata))
-}
-
 /// Parses the modules of a native file, with their dependencies.
-fn parse(src: &Source<'_>) -> Result<Vec<(Module, Vec<Dep>)>, InputError> {
+fn parse<'a>(src: &Source<'a>) -> Result<Vec<Parsed<'a>>, InputError> {
     let first = src.bytes.iter().position(|b| !b.is_ascii_whitespace());
     let first_byte = first.and_then(|i| src.bytes.get(i));
     let first_byte = match first_byte {
@@ -213,7 +198,7 @@ fn parse(src: &Source<'_>) -> Result<Vec<(Module, Vec<Dep>)>, InputError> {
 /// Says where a native file is wrong: parses it again, tracking the path.
 fn json_error(src: &Source<'_>, bytes: &[u8], e: serde_json::Error) -> InputError {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let tracked: Result<Top, _> = serde_path_to_error::deserialize(&mut de);
+    let tracked: Result<Top<'_>, _> = serde_path_to_error::deserialize(&mut de);
     let (path, e) = match tracked {
         Err(pe) => (pe.path().to_string(), pe.into_inner()),
         Ok(_) => match de.end() {
@@ -244,7 +229,7 @@ fn builder(src: &Source<'_>) -> Result<GraphBuilder, InputError> {
     let modules = parse(src)?;
     let mut b = GraphBuilder::with_capacity(modules.len());
     for (m, deps) in modules {
-        b.add(m, deps);
+        b.add_by_name(m, deps.iter().map(|(name, kind)| (name.as_ref(), *kind)));
     }
     Ok(b)
 }
