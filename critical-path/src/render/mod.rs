@@ -1,5 +1,6 @@
 //! Pictures of a build: an SVG timeline ([`svg()`]) and a Chrome Trace Event
-//! file ([`chrome_trace()`]) for Perfetto or `chrome://tracing`.
+//! file ([`chrome_trace()`], or streamed by [`write_chrome_trace`]) for
+//! Perfetto or `chrome://tracing`.
 //!
 //! Both draw a [`Timeline`]: a graph, its critical path, and a schedule (one
 //! [`Slot`] per module, simulated or observed) laid out in lanes that never
@@ -16,7 +17,7 @@ pub mod svg;
 pub mod trace;
 
 pub use svg::svg;
-pub use trace::chrome_trace;
+pub use trace::{chrome_trace, write_chrome_trace};
 
 /// Everything a renderer draws.
 #[derive(Clone, Debug)]

@@ -435,7 +435,7 @@ pub fn svg(t: &Timeline) -> String {
 
     // The critical chain: each step's bar linked to the next one's, so the
     // eye can follow it across lanes (a long link is time spent waiting for
-    // a free job).
+    // a free job). Bars too narrow to see get no links.
     let mut links = String::new();
     // Along the lower part of the bars, under their labels.
     let lane_mid = |lane: u32| gantt_top + lane as f64 * row_h + (row_h * 0.82).max(row_h - 5.0);
@@ -446,6 +446,10 @@ pub fn svg(t: &Timeline) -> String {
         ) else {
             continue;
         };
+        // Only between bars one can see (a huge schedule squeezes them).
+        if (a.end_s - a.start_s).min(b.end_s - b.start_s) * gantt_scale < MIN_BAR_PX {
+            continue;
+        }
         // Where the next step may start: the end, or the metadata point.
         let ready = a.start_s + w[0].span_s;
         let _ = write!(

@@ -10,6 +10,8 @@
 //! overlap, as the trace viewers require for complete events. Each event's
 //! `args` carry the module name, duration, slack and path.
 
+use std::io::{self, Write};
+
 use serde_json::{Value, json};
 
 use super::{Timeline, slack};
@@ -23,54 +25,98 @@ fn micros(s: f64) -> i64 {
 }
 
 /// The trace of a timeline: `{"traceEvents":[…],"displayTimeUnit":"ms",…}`.
+///
+/// Holds every event in memory (about 1 KB each); for large graphs prefer
+/// [`write_chrome_trace`], which streams the same document.
 pub fn chrome_trace(t: &Timeline) -> Value {
+    let mut events: Vec<Value> = Vec::with_capacity(t.drawn() + t.path.steps.len() + 8);
+    for_each_event(t, |e| events.push(e));
+    json!({
+        "traceEvents": events,
+        "displayTimeUnit": "ms",
+        "otherData": other_data(t),
+    })
+}
+
+/// Writes the document of [`chrome_trace`] to `w`, one event per line,
+/// without holding the events in memory.
+pub fn write_chrome_trace(t: &Timeline, w: &mut impl Write) -> io::Result<()> {
+    w.write_all(b"{\"traceEvents\":[")?;
+    let mut first = true;
+    let mut result = Ok(());
+    for_each_event(t, |e| {
+        if result.is_ok() {
+            result = (|| {
+                w.write_all(if first { b"\n" } else { b",\n" })?;
+                first = false;
+                serde_json::to_writer(&mut *w, &e).map_err(io::Error::from)
+            })();
+        }
+    });
+    result?;
+    w.write_all(b"\n],\"displayTimeUnit\":\"ms\",\"otherData\":")?;
+    serde_json::to_writer(&mut *w, &other_data(t))?;
+    w.write_all(b"}\n")
+}
+
+fn other_data(t: &Timeline) -> Value {
+    json!({
+        "title": t.title,
+        "schedule": t.schedule_label,
+        "modules": t.graph.len(),
+        "critical_path_s": t.path.length_s,
+        "makespan_s": t.makespan(),
+    })
+}
+
+/// Every event of the trace, in order: metadata, critical path, schedule.
+fn for_each_event(t: &Timeline, mut emit: impl FnMut(Value)) {
     let g = t.graph;
     let critical = t.critical_set();
     let slack = slack(g);
     let lanes = t.lane_count();
     let n = t.drawn();
-    let mut events: Vec<Value> = Vec::with_capacity(n + t.path.steps.len() + lanes + 8);
 
     // Metadata: names and order of the tracks.
     let meta = |pid: u32, tid: Option<u32>, name: &str, args: Value| json!({"ph": "M", "pid": pid, "tid": tid.unwrap_or(0), "name": name, "args": args});
-    events.push(meta(
+    emit(meta(
         PATH_PID,
         None,
         "process_name",
         json!({"name": "critical path"}),
     ));
-    events.push(meta(
+    emit(meta(
         PATH_PID,
         None,
         "process_sort_index",
         json!({"sort_index": 0}),
     ));
-    events.push(meta(
+    emit(meta(
         PATH_PID,
         Some(0),
         "thread_name",
         json!({"name": format!("critical path ({:.1} s)", t.path.length_s)}),
     ));
-    events.push(meta(
+    emit(meta(
         SCHEDULE_PID,
         None,
         "process_name",
         json!({"name": format!("schedule ({})", t.schedule_label)}),
     ));
-    events.push(meta(
+    emit(meta(
         SCHEDULE_PID,
         None,
         "process_sort_index",
         json!({"sort_index": 1}),
     ));
     for lane in 0..lanes as u32 {
-        events.push(meta(
+        emit(meta(
             SCHEDULE_PID,
             Some(lane),
             "thread_name",
             json!({"name": format!("job {}", lane + 1)}),
         ));
-        events.push(meta(
+        emit(meta(
             SCHEDULE_PID,
             Some(lane),
             "thread_sort_index",
@@ -106,7 +152,7 @@ pub fn chrome_trace(t: &Timeline) -> Value {
         if let Some(k) = step.next_kind {
             extra.insert("next_waits_for".into(), json!(k));
         }
-        events.push(json!({
+        emit(json!({
             "ph": "X", "pid": PATH_PID, "tid": 0,
             "name": g.name(step.module), "cat": "critical",
             "ts": ts, "dur": end - ts,
@@ -137,7 +183,7 @@ pub fn chrome_trace(t: &Timeline) -> Value {
         let mut extra = serde_json::Map::new();
         extra.insert("start_s".into(), json!(s.start_s));
         extra.insert("end_s".into(), json!(s.end_s));
-        events.push(json!({
+        emit(json!({
             "ph": "X", "pid": SCHEDULE_PID, "tid": s.worker,
             "name": g.name(id),
             "cat": if critical[i as usize] { "critical" } else { "module" },
@@ -145,18 +191,6 @@ pub fn chrome_trace(t: &Timeline) -> Value {
             "args": args(id, &mut extra),
         }));
     }
-
-    json!({
-        "traceEvents": events,
-        "displayTimeUnit": "ms",
-        "otherData": {
-            "title": t.title,
-            "schedule": t.schedule_label,
-            "modules": g.len(),
-            "critical_path_s": t.path.length_s,
-            "makespan_s": t.makespan(),
-        },
-    })
 }
 
 #[cfg(test)]
@@ -233,7 +267,14 @@ mod tests {
             title: "t".into(),
             schedule_label: "simulated, 6 jobs".into(),
         };
-        let xs = validate(&chrome_trace(&t));
+        let trace = chrome_trace(&t);
+        let xs = validate(&trace);
+        // The streamed document is the same.
+        let mut streamed = Vec::new();
+        write_chrome_trace(&t, &mut streamed).unwrap();
+        let streamed: Value = serde_json::from_slice(&streamed).unwrap();
+        let reparsed: Value = serde_json::from_str(&trace.to_string()).unwrap();
+        assert!(streamed == reparsed, "streamed and in-memory traces differ");
         let sched: Vec<_> = xs.iter().filter(|e| e["pid"] == 1).collect();
         let path: Vec<_> = xs.iter().filter(|e| e["pid"] == 2).collect();
         assert_eq!(sched.len(), g.len());
