@@ -1,1 +1,5 @@
-fn main(){}
+//! The `critical-path` binary; everything lives in the library.
+
+fn main() -> std::process::ExitCode {
+    critical_path::main()
+}

@@ -1,0 +1,214 @@
+//! One file per subcommand, each with its clap `Args` and its `run`.
+
+pub mod analyze;
+pub mod export;
+pub mod slack;
+pub mod what_if;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use depgraph::ModuleGraph;
+use depgraph::input::{self, DotEdges, Format, LoadOptions};
+
+/// Where the graph comes from; shared by every subcommand.
+#[derive(Args, Debug, Clone)]
+pub struct InputArgs {
+    /// Input files: native JSON; DOT plus a times file; cargo-timing.html
+    /// (plus `cargo metadata` JSON); .ninja_log plus `ninja -t graph` DOT.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Force the format of every input instead of detecting it from content.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<InputFormat>,
+
+    /// `cargo metadata --format-version 1` output, adding the full package
+    /// dependency edges to a cargo-timing.html report.
+    #[arg(long, value_name = "FILE")]
+    pub cargo_metadata: Option<PathBuf>,
+
+    /// Direction of DOT edges. Default: `depends-on` (`a -> b`: a depends on
+    /// b, as Bazel and Gradle export), except for `ninja -t graph` output,
+    /// which is in build order.
+    #[arg(long, value_enum, value_name = "DIRECTION")]
+    pub dot_edges: Option<DotEdgesArg>,
+
+    /// Analyse only NAME and what it transitively depends on: the critical
+    /// path to that target.
+    #[arg(long, value_name = "NAME")]
+    pub target: Option<String>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum InputFormat {
+    /// `{"modules":[{"name","duration_s","deps","path"}]}`
+    Native,
+    /// Graphviz DOT edges (with a times file)
+    Dot,
+    /// CSV `name,duration_s` (with a DOT file)
+    Times,
+    /// cargo-timing.html from `cargo build --timings`
+    CargoTimings,
+    /// `cargo metadata --format-version 1` output
+    CargoMetadata,
+    /// .ninja_log (with `ninja -t graph` DOT)
+    NinjaLog,
+}
+
+impl From<InputFormat> for Format {
+    fn from(f: InputFormat) -> Format {
+        match f {
+            InputFormat::Native => Format::Native,
+            InputFormat::Dot => Format::Dot,
+            InputFormat::Times => Format::Times,
+            InputFormat::CargoTimings => Format::CargoTimings,
+            InputFormat::CargoMetadata => Format::CargoMetadata,
+            InputFormat::NinjaLog => Format::NinjaLog,
+        }
+    }
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum DotEdgesArg {
+    /// `a -> b` means a depends on b
+    DependsOn,
+    /// `a -> b` means a is built before b (b depends on a)
+    BuildOrder,
+}
+
+/// Output format of a command.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum OutputFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// A loaded graph, restricted to `--target` when given.
+pub struct Input {
+    pub graph: ModuleGraph,
+    pub formats: Vec<Format>,
+    /// `Some(name)` when restricted to a target.
+    pub target: Option<String>,
+}
+
+impl InputArgs {
+    /// Reads and validates the inputs, prints the reader's notes to stderr,
+    /// and applies `--target`.
+    pub fn load(&self) -> anyhow::Result<Input> {
+        let started = Instant::now();
+        let opts = LoadOptions {
+            input_format: self.input_format.map(Into::into),
+            cargo_metadata: self.cargo_metadata.clone(),
+            dot_edges: self.dot_edges.map(|d| match d {
+                DotEdgesArg::DependsOn => DotEdges::DependsOn,
+                DotEdgesArg::BuildOrder => DotEdges::BuildOrder,
+            }),
+        };
+        let loaded = input::load(&self.inputs, &opts)?;
+        for note in &loaded.notes {
+            eprintln!("note: {note}");
+        }
+        let mut graph = loaded.graph;
+        tracing::info!(
+            modules = graph.len(),
+            edges = graph.edge_count(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "loaded"
+        );
+        if graph.is_empty() {
+            bail!(
+                "{}: no modules; expected at least one module with a duration",
+                display_inputs(&self.inputs)
+            );
+        }
+        if let Some(name) = &self.target {
+            let Some(id) = graph.find(name) else {
+                bail!(
+                    "--target `{name}`: no such module in {}{}",
+                    display_inputs(&self.inputs),
+                    suggest(&graph, name)
+                );
+            };
+            let keep = graph.dependency_closure(&[id]);
+            graph = graph
+                .subgraph(&keep)
+                .context("failed to restrict the graph to the target")?;
+        }
+        Ok(Input {
+            graph,
+            formats: loaded.formats,
+            target: self.target.clone(),
+        })
+    }
+
+    /// Refuses to write an output over one of the inputs.
+    pub fn check_output(&self, flag: &str, out: &Path) -> anyhow::Result<()> {
+        for input in self.inputs.iter().chain(&self.cargo_metadata) {
+            if same_file(input, out) {
+                bail!(
+                    "{flag} {}: that is an input file; expected a new path for the output",
+                    out.display()
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+pub fn display_inputs(inputs: &[PathBuf]) -> String {
+    inputs
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+/// "; did you mean `x`?" for a name that is a substring of (or contains)
+/// module names, so a typo'd `--target` is quick to fix.
+pub fn suggest(graph: &ModuleGraph, name: &str) -> String {
+    let lower = name.to_lowercase();
+    let mut hits: Vec<&str> = graph
+        .modules()
+        .map(|m| m.name.as_str())
+        .filter(|m| {
+            let m = m.to_lowercase();
+            m.contains(&lower) || (!m.is_empty() && lower.contains(&m))
+        })
+        .take(4)
+        .collect();
+    hits.sort_unstable();
+    match hits.as_slice() {
+        [] => String::new(),
+        [one] => format!("; did you mean `{one}`?"),
+        many => format!(
+            "; did you mean one of {}?",
+            many.iter()
+                .map(|h| format!("`{h}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// Resolves a module named on the command line, with a suggestion on a miss.
+pub fn resolve(graph: &ModuleGraph, flag: &str, name: &str) -> anyhow::Result<depgraph::ModuleId> {
+    graph
+        .find(name)
+        .with_context(|| format!("{flag} `{name}`: no such module{}", suggest(graph, name)))
+}
+
+/// Default `--jobs`: the machine's parallelism, as Cargo and Ninja use.
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}

@@ -1,0 +1,150 @@
+//! `critical-path`: the longest chain of a timed module graph, slack, an
+//! N-worker simulation and what-if changes, as text, JSON, SVG or a Chrome
+//! trace. The binary's `main` only calls [`main`]; everything else lives here
+//! so it can be tested without a process.
+
+pub mod commands;
+pub mod render;
+pub mod report;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::{FromArgMatches, Parser, Subcommand};
+
+/// The process exit codes, documented in `--help` and the README.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// The command did what was asked.
+    Success = 0,
+    /// A check failed: the critical path exceeds `--max-critical-path`.
+    CheckFailed = 1,
+    /// Bad usage or bad input; one line on stderr says which file, line or
+    /// module, and what was expected.
+    BadInput = 2,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> ExitCode {
+        ExitCode::from(e as u8)
+    }
+}
+
+const AFTER_HELP: &str = "\
+Inputs (format detected from content; --input-format forces one):
+  graph.json                      the toolkit's native JSON
+  graph.dot times.csv             Graphviz DOT edges plus a times file (CSV name,duration_s or native JSON)
+  cargo-timing.html [meta.json]   `cargo build --timings` report, optionally with `cargo metadata` output
+  build.ninja_log graph.dot       `.ninja_log` plus `ninja -t graph` output
+
+Exit codes:
+  0  success
+  1  the critical path exceeds --max-critical-path
+  2  bad usage or bad input
+
+Examples:
+  critical-path analyze fixtures/monorepo-1000.json --jobs 16
+  critical-path analyze target/cargo-timings/cargo-timing.html --svg cp.svg --trace cp.trace.json
+  critical-path slack fixtures/monorepo-1000.json --format json
+  critical-path what-if fixtures/monorepo-1000.json --split app-0001=4 --set core-0003=10";
+
+/// Critical path, slack, N-worker simulation and what-if analysis of a
+/// timed module graph.
+#[derive(Parser, Debug)]
+#[command(name = "critical-path", version, about, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// More logging on stderr (-v: phases and timings, -vv: debug). RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Summary, critical path with potential improvements, top paths; SVG and trace.
+    Analyze(commands::analyze::AnalyzeArgs),
+    /// Earliest start, latest start and slack of every module, least slack first.
+    Slack(commands::slack::SlackArgs),
+    /// Critical path before and after changing durations or splitting modules.
+    WhatIf(commands::what_if::WhatIfArgs),
+    /// Print the graph read from any input as native JSON.
+    Export(commands::export::ExportArgs),
+}
+
+/// Parses the command line, runs the command and maps its outcome to an exit
+/// code. Errors are printed as one line on stderr.
+pub fn main() -> ExitCode {
+    let matches = match Cli::command_with_help().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                Exit::BadInput.into()
+            } else {
+                Exit::Success.into()
+            };
+        }
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return Exit::BadInput.into();
+        }
+    };
+    init_logging(cli.verbose);
+    let mut out = io::stdout().lock();
+    let result = match &cli.command {
+        Command::Analyze(args) => commands::analyze::run(args, &mut out),
+        Command::Slack(args) => commands::slack::run(args, &mut out),
+        Command::Export(args) => commands::export::run(args, &mut out),
+        Command::WhatIf(args) => {
+            let sub = matches
+                .subcommand_matches("what-if")
+                .expect("clap parsed the what-if subcommand");
+            commands::what_if::run(args, sub, &mut out)
+        }
+    };
+    let flushed = out.flush();
+    match result.and_then(|exit| flushed.map(|()| exit).map_err(Into::into)) {
+        Ok(exit) => exit.into(),
+        Err(e) if is_broken_pipe(&e) => Exit::Success.into(),
+        Err(e) => {
+            eprintln!("critical-path: error: {e:#}");
+            Exit::BadInput.into()
+        }
+    }
+}
+
+impl Cli {
+    fn command_with_help() -> clap::Command {
+        <Cli as clap::CommandFactory>::command()
+    }
+}
+
+/// A closed stdout (`critical-path slack … | head`) is not an error.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn init_logging(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .with_target(false)
+        .with_ansi(
+            std::env::var_os("NO_COLOR").is_none() && io::IsTerminal::is_terminal(&io::stderr()),
+        )
+        .try_init();
+}

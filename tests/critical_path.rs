@@ -1,0 +1,648 @@
+//! End-to-end tests of the `critical-path` binary: real processes, real
+//! fixtures, exit codes and output. Results are checked against an
+//! independent longest-path implementation written here, not against the
+//! library's own numbers.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_critical-path"));
+    c.current_dir(root());
+    c.env_remove("RUST_LOG");
+    c
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json(args: &[&str]) -> Value {
+    let o = run(args);
+    assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+    serde_json::from_slice(&o.stdout).expect("stdout is JSON")
+}
+
+const MONOREPO: &str = "fixtures/monorepo-1000.json";
+const CARGO_HTML: &str = "fixtures/cargo-timings/ripgrep-dev-rustc-1.95.html";
+const CARGO_META: &str = "fixtures/cargo-timings/ripgrep-cargo-metadata.json";
+const NINJA_LOG: &str = "fixtures/ninja/fmt.ninja_log";
+const NINJA_DOT: &str = "fixtures/ninja/fmt-graph.dot";
+
+/// An independent reference: a module graph as plain maps, with the
+/// longest path computed by memoised recursion over names.
+struct Reference {
+    duration: HashMap<String, f64>,
+    /// (dependency, lag after the dependency's start) per module.
+    deps: HashMap<String, Vec<(String, f64)>>,
+}
+
+impl Reference {
+    /// From the toolkit's native JSON (as `export` prints it).
+    fn from_native(v: &Value) -> Reference {
+        let mut duration = HashMap::new();
+        let mut meta = HashMap::new();
+        for m in v["modules"].as_array().unwrap() {
+            let name = m["name"].as_str().unwrap().to_owned();
+            let d = m["duration_s"].as_f64().unwrap();
+            duration.insert(name.clone(), d);
+            meta.insert(name, m["metadata_s"].as_f64().unwrap_or(d));
+        }
+        let mut deps: HashMap<String, Vec<(String, f64)>> = HashMap::new();
+        for m in v["modules"].as_array().unwrap() {
+            let name = m["name"].as_str().unwrap().to_owned();
+            let e = deps.entry(name).or_default();
+            for d in m["deps"].as_array().into_iter().flatten() {
+                let d = d.as_str().unwrap();
+                e.push((d.to_owned(), duration[d]));
+            }
+            for d in m["metadata_deps"].as_array().into_iter().flatten() {
+                let d = d.as_str().unwrap();
+                e.push((d.to_owned(), meta[d]));
+            }
+        }
+        Reference { duration, deps }
+    }
+
+    fn earliest_start(&self, name: &str, memo: &mut HashMap<String, f64>) -> f64 {
+        if let Some(&v) = memo.get(name) {
+            return v;
+        }
+        let mut es: f64 = 0.0;
+        for (d, lag) in self.deps.get(name).into_iter().flatten() {
+            es = es.max(self.earliest_start(d, memo) + lag);
+        }
+        memo.insert(name.to_owned(), es);
+        es
+    }
+
+    fn critical_path(&self) -> f64 {
+        let mut memo = HashMap::new();
+        self.duration
+            .iter()
+            .map(|(n, d)| self.earliest_start(n, &mut memo) + d)
+            .fold(0.0, f64::max)
+    }
+
+    fn earliest_starts(&self) -> HashMap<String, f64> {
+        let mut memo = HashMap::new();
+        for n in self.duration.keys() {
+            self.earliest_start(n, &mut memo);
+        }
+        memo
+    }
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-5 * (1.0 + a.abs().max(b.abs()))
+}
+
+#[test]
+fn analyze_monorepo_agrees_with_reference() {
+    let fixture: Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join(MONOREPO)).unwrap()).unwrap();
+    let reference = Reference::from_native(&fixture);
+    let r = json(&["analyze", MONOREPO, "--jobs", "8", "--format", "json"]);
+    assert_eq!(r["modules"], 1000);
+    let cp = r["critical_path"]["duration_s"].as_f64().unwrap();
+    assert!(
+        close(cp, reference.critical_path()),
+        "{cp} vs {}",
+        reference.critical_path()
+    );
+    let total: f64 = reference.duration.values().sum();
+    assert!(close(r["total_work_s"].as_f64().unwrap(), total));
+    assert!(close(r["parallelism"].as_f64().unwrap(), total / cp));
+    let makespan = r["makespan_s"].as_f64().unwrap();
+    assert!(makespan + 1e-9 >= cp && makespan <= total + 1e-9);
+    assert!(
+        makespan + 1e-9 >= total / 8.0,
+        "8 workers cannot beat total/8"
+    );
+    assert_eq!(r["observed_wall_s"], Value::Null);
+
+    // The path is a chain of real dependencies whose durations add up.
+    let steps = r["critical_path"]["modules"].as_array().unwrap();
+    let sum: f64 = steps.iter().map(|s| s["span_s"].as_f64().unwrap()).sum();
+    assert!(close(sum, cp));
+    for w in steps.windows(2) {
+        let (a, b) = (
+            w[0]["name"].as_str().unwrap(),
+            w[1]["name"].as_str().unwrap(),
+        );
+        assert!(
+            reference.deps[b].iter().any(|(d, _)| d == a),
+            "{b} does not depend on {a}"
+        );
+    }
+    let es = reference.earliest_starts();
+    for s in steps {
+        let name = s["name"].as_str().unwrap();
+        assert!(close(s["start_s"].as_f64().unwrap(), es[name]));
+        let imp = s["potential_improvement_s"].as_f64().unwrap();
+        assert!(imp >= -1e-9 && imp <= s["duration_s"].as_f64().unwrap() + 1e-9);
+    }
+}
+
+#[test]
+fn slack_agrees_with_reference() {
+    let fixture: Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join(MONOREPO)).unwrap()).unwrap();
+    let reference = Reference::from_native(&fixture);
+    let es = reference.earliest_starts();
+    let cp = reference.critical_path();
+    let rows = json(&["slack", MONOREPO, "--format", "json"]);
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 1000);
+    let mut last = f64::NEG_INFINITY;
+    for r in rows {
+        let name = r["name"].as_str().unwrap();
+        let slack = r["slack_s"].as_f64().unwrap();
+        assert!(slack + 1e-9 >= last, "least slack first");
+        last = slack;
+        assert!(close(r["earliest_start_s"].as_f64().unwrap(), es[name]));
+        // A module with slack s can start s later and still finish by the
+        // end: its latest start plus the longest chain after it is the path.
+        assert!(
+            r["latest_start_s"].as_f64().unwrap() + r["duration_s"].as_f64().unwrap() <= cp + 1e-6
+        );
+    }
+    assert!(close(rows[0]["slack_s"].as_f64().unwrap(), 0.0));
+}
+
+/// Cargo's UNIT_DATA read here independently of the library's reader.
+fn cargo_reference() -> (Reference, f64) {
+    let html = std::fs::read_to_string(root().join(CARGO_HTML)).unwrap();
+    let start = html.find("const UNIT_DATA = ").unwrap() + "const UNIT_DATA = ".len();
+    let end = start + html[start..].find("];").unwrap() + 1;
+    let units: Vec<Value> = serde_json::from_str(&html[start..end]).unwrap();
+    let key = |u: &Value| u["i"].to_string();
+    let by_i: HashMap<String, &Value> = units.iter().map(|u| (key(u), u)).collect();
+    let mut duration = HashMap::new();
+    let mut deps: HashMap<String, Vec<(String, f64)>> = HashMap::new();
+    let (mut first, mut last) = (f64::INFINITY, f64::NEG_INFINITY);
+    for u in &units {
+        let d = u["duration"].as_f64().unwrap();
+        duration.insert(key(u), d);
+        first = first.min(u["start"].as_f64().unwrap());
+        last = last.max(u["start"].as_f64().unwrap() + d);
+        let rmeta = u["sections"]
+            .as_array()
+            .and_then(|s| s.iter().find(|s| s[0] == "frontend"))
+            .map_or(d, |s| s[1]["end"].as_f64().unwrap().min(d));
+        for x in u["unblocked_units"].as_array().unwrap() {
+            deps.entry(x.to_string()).or_default().push((key(u), d));
+        }
+        for x in u["unblocked_rmeta_units"].as_array().unwrap() {
+            deps.entry(x.to_string()).or_default().push((key(u), rmeta));
+        }
+    }
+    assert_eq!(by_i.len(), units.len());
+    // Observed wall time: first start to last end.
+    (Reference { duration, deps }, last - first)
+}
+
+#[test]
+fn cargo_timings_agree_with_reference() {
+    let (reference, wall) = cargo_reference();
+    let r = json(&["analyze", CARGO_HTML, "--jobs", "2", "--format", "json"]);
+    assert_eq!(r["modules"], 54);
+    let cp = r["critical_path"]["duration_s"].as_f64().unwrap();
+    assert!(
+        close(cp, reference.critical_path()),
+        "{cp} vs {}",
+        reference.critical_path()
+    );
+    let observed = r["observed_wall_s"].as_f64().unwrap();
+    assert!(close(observed, wall), "{observed} vs {wall}");
+    assert!(
+        cp <= observed + 1e-6,
+        "a real build cannot beat its critical path"
+    );
+    // The observed chain ends with the unit that finished last.
+    let chain = r["observed_chain"]["modules"].as_array().unwrap();
+    let last = chain.last().unwrap();
+    let first = chain.first().unwrap();
+    assert!(close(
+        last["end_s"].as_f64().unwrap() - first["start_s"].as_f64().unwrap()
+            + first["wait_s"].as_f64().unwrap(),
+        wall
+    ));
+    assert!(chain.iter().all(|m| m["wait_s"].as_f64().unwrap() >= 0.0));
+}
+
+#[test]
+fn cargo_metadata_adds_edges_and_stays_under_wall_time() {
+    let html_only = json(&["analyze", CARGO_HTML, "--format", "json"]);
+    let with_meta = json(&[
+        "analyze",
+        CARGO_HTML,
+        "--cargo-metadata",
+        CARGO_META,
+        "--format",
+        "json",
+    ]);
+    assert!(with_meta["edges"].as_u64() > html_only["edges"].as_u64());
+    let cp = with_meta["critical_path"]["duration_s"].as_f64().unwrap();
+    let cp0 = html_only["critical_path"]["duration_s"].as_f64().unwrap();
+    assert!(cp + 1e-9 >= cp0, "more edges cannot shorten the path");
+    assert!(cp <= with_meta["observed_wall_s"].as_f64().unwrap() + 1e-6);
+    // The same edges exported and recomputed independently.
+    let exported = json(&["export", CARGO_HTML, "--cargo-metadata", CARGO_META]);
+    assert!(close(cp, Reference::from_native(&exported).critical_path()));
+}
+
+#[test]
+fn ninja_agrees_with_reference() {
+    let r = json(&[
+        "analyze", NINJA_LOG, NINJA_DOT, "--jobs", "2", "--format", "json",
+    ]);
+    let exported = json(&["export", NINJA_LOG, NINJA_DOT]);
+    let reference = Reference::from_native(&exported);
+    assert_eq!(
+        r["modules"].as_u64().unwrap() as usize,
+        reference.duration.len()
+    );
+    let cp = r["critical_path"]["duration_s"].as_f64().unwrap();
+    assert!(close(cp, reference.critical_path()));
+    let wall = r["observed_wall_s"].as_f64().unwrap();
+    assert!(cp <= wall + 1e-6 && wall > 100.0, "cp {cp}, wall {wall}");
+    // Order of inputs does not matter.
+    let swapped = json(&[
+        "analyze", NINJA_DOT, NINJA_LOG, "--jobs", "2", "--format", "json",
+    ]);
+    assert_eq!(swapped["critical_path"], r["critical_path"]);
+}
+
+#[test]
+fn text_report_reads_well() {
+    let o = run(&["analyze", CARGO_HTML, "--jobs", "2", "--top", "3"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    for needle in [
+        "critical path",
+        "parallelism",
+        "makespan, 2 jobs",
+        "observed wall time",
+        "potential improvement",
+        "observed critical chain",
+        "3 longest paths",
+        "ripgrep v15.2.0",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+}
+
+#[test]
+fn budget_gate_exits_1() {
+    let r = json(&["analyze", MONOREPO, "--format", "json"]);
+    let cp = r["critical_path"]["duration_s"].as_f64().unwrap();
+    let under = run(&[
+        "analyze",
+        MONOREPO,
+        "--max-critical-path",
+        &format!("{}", cp + 1.0),
+    ]);
+    assert_eq!(under.status.code(), Some(0));
+    let over = run(&[
+        "analyze",
+        MONOREPO,
+        "--max-critical-path",
+        &format!("{}", cp - 1.0),
+    ]);
+    assert_eq!(over.status.code(), Some(1));
+    assert!(
+        stderr(&over).contains("over the budget"),
+        "{}",
+        stderr(&over)
+    );
+    assert!(!stdout(&over).is_empty(), "the report still prints");
+}
+
+#[test]
+fn target_restricts_to_its_dependencies() {
+    let full = json(&["analyze", MONOREPO, "--format", "json"]);
+    let first = full["critical_path"]["modules"][0]["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = json(&["analyze", MONOREPO, "--target", &first, "--format", "json"]);
+    assert_eq!(r["target"], first.as_str());
+    let path = r["critical_path"]["modules"].as_array().unwrap();
+    assert_eq!(path.last().unwrap()["name"], first.as_str());
+    assert!(r["modules"].as_u64() < full["modules"].as_u64());
+
+    let o = run(&["analyze", MONOREPO, "--target", "no-such-module"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no-such-module"));
+}
+
+#[test]
+fn what_if_split_and_set() {
+    let full = json(&["analyze", MONOREPO, "--format", "json"]);
+    let cp = full["critical_path"]["duration_s"].as_f64().unwrap();
+    let top = full["critical_path"]["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .max_by(|a, b| {
+            a["potential_improvement_s"]
+                .as_f64()
+                .unwrap()
+                .total_cmp(&b["potential_improvement_s"].as_f64().unwrap())
+        })
+        .unwrap();
+    let name = top["name"].as_str().unwrap();
+    let gain = top["potential_improvement_s"].as_f64().unwrap();
+
+    // Setting it to zero saves exactly its potential improvement.
+    let r = json(&[
+        "what-if",
+        MONOREPO,
+        "--set",
+        &format!("{name}=0"),
+        "--format",
+        "json",
+    ]);
+    assert!(close(r["before_s"].as_f64().unwrap(), cp));
+    assert!(close(r["saved_s"].as_f64().unwrap(), gain), "{r}");
+
+    // Splitting in two saves at most half its duration, and never lengthens.
+    let r = json(&[
+        "what-if",
+        MONOREPO,
+        "--split",
+        &format!("{name}=2"),
+        "--format",
+        "json",
+    ]);
+    let saved = r["saved_s"].as_f64().unwrap();
+    assert!(saved >= -1e-9 && saved <= top["duration_s"].as_f64().unwrap() / 2.0 + 1e-6);
+
+    // Changes apply in command-line order.
+    let a = json(&[
+        "what-if",
+        MONOREPO,
+        "--set",
+        &format!("{name}=10"),
+        "--scale",
+        &format!("{name}=0"),
+        "--format",
+        "json",
+    ]);
+    let b = json(&[
+        "what-if",
+        MONOREPO,
+        "--scale",
+        &format!("{name}=0"),
+        "--set",
+        &format!("{name}=10"),
+        "--format",
+        "json",
+    ]);
+    let c = json(&[
+        "what-if",
+        MONOREPO,
+        "--set",
+        &format!("{name}=10"),
+        "--format",
+        "json",
+    ]);
+    assert!(
+        close(a["saved_s"].as_f64().unwrap(), gain),
+        "set then scale: the scale wins"
+    );
+    assert_eq!(b["after_s"], c["after_s"], "scale then set: the set wins");
+
+    let o = run(&["what-if", MONOREPO, "--split", &format!("{name}=zero")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--split"), "{}", stderr(&o));
+}
+
+#[test]
+fn svg_and_trace_are_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("cp.svg");
+    let trace = dir.path().join("cp.trace.json");
+    let o = run(&[
+        "analyze",
+        CARGO_HTML,
+        "--svg",
+        svg.to_str().unwrap(),
+        "--trace",
+        trace.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let svg = std::fs::read_to_string(svg).unwrap();
+    assert!(svg.starts_with("<svg") || svg.starts_with("<?xml"));
+    assert!(svg.contains("ripgrep v15.2.0"));
+    let t: Value = serde_json::from_str(&std::fs::read_to_string(trace).unwrap()).unwrap();
+    let events = t["traceEvents"].as_array().unwrap();
+    let complete = events.iter().filter(|e| e["ph"] == "X").count();
+    assert!(
+        complete >= 54,
+        "one event per unit, plus the critical path track"
+    );
+}
+
+#[test]
+fn outputs_never_overwrite_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("graph.json");
+    std::fs::copy(root().join(MONOREPO), &input).unwrap();
+    let before = std::fs::read(&input).unwrap();
+    let o = run(&[
+        "analyze",
+        input.to_str().unwrap(),
+        "--svg",
+        input.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(std::fs::read(&input).unwrap(), before);
+}
+
+/// Every kind of bad input: exit 2, one line on stderr naming the file,
+/// never a panic.
+#[test]
+fn bad_inputs_exit_2_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("empty.json", "", &["empty.json"]),
+        (
+            "truncated.json",
+            r#"{"modules":[{"name":"a","duration_s":1"#,
+            &["truncated.json"],
+        ),
+        (
+            "wrongtype.json",
+            r#"{"modules":[{"name":"a","duration_s":"x"}]}"#,
+            &["wrongtype.json", "duration_s"],
+        ),
+        (
+            "negative.json",
+            r#"{"modules":[{"name":"a","duration_s":-1}]}"#,
+            &["negative.json:1:", "duration_s"],
+        ),
+        (
+            "unknown.json",
+            r#"{"modules":[{"name":"a","duration_s":1,"deps":["ghost"]}]}"#,
+            &["unknown.json", "`a`", "`ghost`"],
+        ),
+        (
+            "cycle.json",
+            r#"{"modules":[{"name":"a","duration_s":1,"deps":["b"]},{"name":"b","duration_s":1,"deps":["a"]}]}"#,
+            &["cycle.json", "cycle", "`a`", "`b`"],
+        ),
+        (
+            "duplicate.json",
+            r#"{"modules":[{"name":"a","duration_s":1},{"name":"a","duration_s":2}]}"#,
+            &["duplicate.json", "`a`"],
+        ),
+        ("nomodules.json", r#"{"modules":[]}"#, &["nomodules.json"]),
+        (
+            "bad.html",
+            "<html><body>no timings here</body></html>",
+            &["bad.html"],
+        ),
+        (
+            "badunits.html",
+            "<script>const UNIT_DATA = [{\"i\":0,\"name\":\"a\"];\n</script>",
+            &["badunits.html"],
+        ),
+        (
+            "bad.ninja_log",
+            "# ninja log v4\n1\t2\t3\tout\tabc\n",
+            &["bad.ninja_log:1", "v4"],
+        ),
+        (
+            "badline.ninja_log",
+            "# ninja log v5\n1\t2\tnot-enough\n",
+            &["badline.ninja_log", ":2"],
+        ),
+        ("binary.bin", "\u{0}\u{1}\u{2}garbage", &["binary.bin"]),
+    ];
+    for (name, content, needles) in cases {
+        let p = dir.path().join(name);
+        std::fs::write(&p, content).unwrap();
+        let mut cmd = bin();
+        cmd.arg("analyze").arg(&p);
+        if name.ends_with(".ninja_log") {
+            // A log is read with its graph; the error must still be the log's.
+            cmd.arg(NINJA_DOT);
+        }
+        let o = cmd.output().unwrap();
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{name}: {err}");
+        assert!(!err.contains("panicked"), "{name}: {err}");
+        assert_eq!(
+            err.trim_end().lines().count(),
+            1,
+            "{name}: one line, got {err}"
+        );
+        for n in *needles {
+            assert!(err.contains(n), "{name}: {err:?} should mention {n:?}");
+        }
+    }
+
+    // DOT with a syntax error, and DOT with a times file missing a module.
+    let dot = dir.path().join("bad.dot");
+    std::fs::write(&dot, "digraph g {\n  a -> b\n  b -> -> c\n}\n").unwrap();
+    let times = dir.path().join("times.csv");
+    std::fs::write(&times, "a,1\nb,2\nc,3\n").unwrap();
+    let o = bin().arg("analyze").arg(&dot).arg(&times).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("bad.dot:3"), "{}", stderr(&o));
+
+    let missing = dir.path().join("missing.txt");
+    let o = bin().arg("analyze").arg(&missing).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("missing.txt"));
+}
+
+#[test]
+fn dot_plus_times() {
+    let dir = tempfile::tempdir().unwrap();
+    let dot = dir.path().join("g.dot");
+    // Bazel's `query --output=graph`: a -> b means a depends on b.
+    std::fs::write(
+        &dot,
+        "digraph mygraph {\n  node [shape=box];\n  \"//app\" -> \"//lib\"\n  \"//app\" -> \"//util\"\n  \"//lib\" -> \"//util\"\n}\n",
+    )
+    .unwrap();
+    let times = dir.path().join("times.csv");
+    std::fs::write(&times, "name,duration_s\n//app,5\n//lib,10\n//util,3\n").unwrap();
+    let r = json(&[
+        "analyze",
+        dot.to_str().unwrap(),
+        times.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r["critical_path"]["duration_s"], 18.0);
+    let names: Vec<_> = r["critical_path"]["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["//util", "//lib", "//app"]);
+}
+
+#[test]
+fn usage_errors_exit_2_and_help_exits_0() {
+    assert_eq!(run(&["analyze"]).status.code(), Some(2));
+    assert_eq!(run(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(
+        run(&["analyze", MONOREPO, "--jobs", "0"]).status.code(),
+        Some(2)
+    );
+    let help = run(&["--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(stdout(&help).contains("Exit codes"));
+}
+
+#[test]
+fn gen_graph_is_deterministic_and_readable() {
+    let gen_graph = env!("CARGO_BIN_EXE_gen-graph");
+    let dir = tempfile::tempdir().unwrap();
+    let out = |seed: &str, name: &str| {
+        let p = dir.path().join(name);
+        let o = Command::new(gen_graph)
+            .args([
+                "--modules",
+                "300",
+                "--avg-deps",
+                "3",
+                "--seed",
+                seed,
+                "--output",
+            ])
+            .arg(&p)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        p
+    };
+    let a = out("7", "a.json");
+    let b = out("7", "b.json");
+    let c = out("8", "c.json");
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    assert_ne!(std::fs::read(&a).unwrap(), std::fs::read(&c).unwrap());
+    let r = json(&["analyze", a.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(r["modules"], 300);
+}
