@@ -476,6 +476,23 @@ fn outputs_never_overwrite_inputs() {
     assert_eq!(std::fs::read(&input).unwrap(), before);
 }
 
+/// Whether some 30-character stretch of `s` occurs twice (an error whose
+/// cause is printed both in its message and again as its source).
+fn repeats_itself(s: &str) -> bool {
+    let idx: Vec<usize> = s.char_indices().map(|(i, _)| i).chain([s.len()]).collect();
+    idx.windows(31).any(|w| s[w[1]..].contains(&s[w[0]..w[30]]))
+}
+
+#[test]
+fn repeats_itself_detects_a_doubled_cause() {
+    assert!(repeats_itself(
+        "g.json: dependency cycle: `a` depends on `b`: dependency cycle: `a` depends on `b`"
+    ));
+    assert!(!repeats_itself(
+        "g.json: dependency cycle: `a` depends on `b` depends on `a`"
+    ));
+}
+
 /// Every kind of bad input: exit 2, one line on stderr naming the file,
 /// never a panic.
 #[test]
@@ -553,6 +570,10 @@ fn bad_inputs_exit_2_with_one_line() {
             err.trim_end().lines().count(),
             1,
             "{name}: one line, got {err}"
+        );
+        assert!(
+            !repeats_itself(&err),
+            "{name}: the cause is said twice: {err}"
         );
         for n in *needles {
             assert!(err.contains(n), "{name}: {err:?} should mention {n:?}");

@@ -32,21 +32,21 @@ impl From<Exit> for ExitCode {
 
 const AFTER_HELP: &str = "\
 Inputs (format detected from content; --input-format forces one):
-  graph.json                      the toolkit's native JSON
-  graph.dot times.csv             Graphviz DOT edges plus a times file (CSV name,duration_s or native JSON)
-  cargo-timing.html [meta.json]   `cargo build --timings` report, optionally with `cargo metadata` output
-  build.ninja_log graph.dot       `.ninja_log` plus `ninja -t graph` output
+  graph.json                     the toolkit's native JSON
+  graph.dot times.csv            DOT edges + CSV `name,duration_s` (or native JSON)
+  cargo-timing.html [meta.json]  `cargo build --timings` (+ `cargo metadata` JSON)
+  .ninja_log graph.dot           ninja's log + `ninja -t graph`
 
 Exit codes:
   0  success
   1  the critical path exceeds --max-critical-path
-  2  bad usage or bad input
+  2  bad usage or bad input (one line on stderr says where)
 
 Examples:
-  critical-path analyze fixtures/monorepo-1000.json --jobs 16
-  critical-path analyze target/cargo-timings/cargo-timing.html --svg cp.svg --trace cp.trace.json
+  critical-path analyze fixtures/monorepo-1000.json --jobs 16 --top 3
+  critical-path analyze target/cargo-timings/cargo-timing.html --svg cp.svg
   critical-path slack fixtures/monorepo-1000.json --format json
-  critical-path what-if fixtures/monorepo-1000.json --split app-0001=4 --set core-0003=10";
+  critical-path what-if fixtures/monorepo-1000.json --split ads-0333=4";
 
 /// Critical path, slack, N-worker simulation and what-if analysis of a
 /// timed module graph.

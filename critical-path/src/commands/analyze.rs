@@ -30,6 +30,7 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "K", default_value_t = 0)]
     pub top: usize,
 
+    /// `text` for people; `json` for scripts (a stable schema, see the README).
     #[arg(long, value_enum, default_value_t, value_name = "FORMAT")]
     pub format: OutputFormat,
 

@@ -16,6 +16,7 @@ pub struct SlackArgs {
     #[command(flatten)]
     pub input: InputArgs,
 
+    /// `text` for people; `json` for scripts (a stable schema, see the README).
     #[arg(long, value_enum, default_value_t, value_name = "FORMAT")]
     pub format: OutputFormat,
 

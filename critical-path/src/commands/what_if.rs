@@ -35,6 +35,7 @@ pub struct WhatIfArgs {
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub jobs: Option<u32>,
 
+    /// `text` for people; `json` for scripts (a stable schema, see the README).
     #[arg(long, value_enum, default_value_t, value_name = "FORMAT")]
     pub format: OutputFormat,
 }

@@ -171,13 +171,14 @@ pub struct Loaded {
 }
 
 /// Why inputs could not be read. The message ([`fmt::Display`]) is always one
-/// line, starting with the file name (and line, when known).
-#[derive(Debug, thiserror::Error)]
+/// line, starting with the file name (and line, when known), and already
+/// includes its cause, so [`std::error::Error::source`] is `None`: error
+/// reporters that print the chain would otherwise say it twice.
+#[derive(Debug)]
 pub enum InputError {
     /// A file could not be read.
     Io {
         path: PathBuf,
-        #[source]
         source: std::io::Error,
     },
     /// A file's content is malformed: `message` says what was wrong and what
@@ -192,7 +193,6 @@ pub enum InputError {
     /// duplicate module...).
     Graph {
         paths: Vec<PathBuf>,
-        #[source]
         source: GraphError,
     },
     /// The inputs cannot be combined, or a format cannot be detected.
@@ -229,6 +229,8 @@ impl fmt::Display for InputError {
         f.write_str(&one_line(&s))
     }
 }
+
+impl std::error::Error for InputError {}
 
 /// Escapes line breaks and other control characters, so that a message
 /// quoting user data stays on one line.
