@@ -94,7 +94,9 @@ pub fn main() -> ExitCode {
         }
     };
     init_logging(cli.verbose);
-    let mut out = io::stdout().lock();
+    // Buffered: a million slack rows through a line-buffered stdout would
+    // be a million write calls.
+    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let result = match &cli.command {
         Command::Analyze(args) => commands::analyze::run(args, &mut out),
         Command::Slack(args) => commands::slack::run(args, &mut out),

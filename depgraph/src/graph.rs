@@ -196,21 +196,6 @@ impl GraphBuilder {
         self.module_dep_ends.push(self.dep_ends.len());
     }
 
-    /// The dependencies of the i-th module added, by name.
-    fn deps_of(&self, i: usize) -> impl Iterator<Item = (&str, DepKind)> {
-        let from = if i == 0 {
-            0
-        } else {
-            self.module_dep_ends[i - 1]
-        };
-        let to = self.module_dep_ends[i];
-        (from..to).map(move |k| {
-            let start = if k == 0 { 0 } else { self.dep_ends[k - 1].0 };
-            let (end, kind) = self.dep_ends[k];
-            (&self.dep_names[start..end], kind)
-        })
-    }
-
     /// Number of modules added so far.
     pub fn len(&self) -> usize {
         self.modules.len()
@@ -228,106 +213,109 @@ impl GraphBuilder {
     /// Validates the modules and edges and builds the graph. A dependency
     /// listed twice becomes one edge (a full edge wins over a metadata one).
     pub fn build(self) -> Result<ModuleGraph, GraphError> {
-        let n = self.modules.len();
-        if n >= u32::MAX as usize {
-            return Err(GraphError::TooLarge);
-        }
-        let names = NameIndex::new(&self.modules)?;
-        for m in &self.modules {
-            if !(m.duration_s.is_finite() && m.duration_s >= 0.0) {
-                return Err(GraphError::InvalidDuration {
-                    module: m.name.clone(),
-                    value: m.duration_s,
-                });
-            }
-            if let Some(md) = m.metadata_s
-                && !(md.is_finite() && md >= 0.0 && md <= m.duration_s)
-            {
-                return Err(GraphError::InvalidMetadataTime {
-                    module: m.name.clone(),
-                    value: md,
-                });
-            }
-            if let Some(s) = m.observed_start_s
-                && !s.is_finite()
-            {
-                return Err(GraphError::InvalidObservedStart {
-                    module: m.name.clone(),
-                    value: s,
-                });
-            }
-        }
+        let GraphBuilder {
+            modules,
+            dep_names,
+            dep_ends,
+            module_dep_ends,
+        } = self;
+        let deps_of = |i: usize| {
+            let from = if i == 0 { 0 } else { module_dep_ends[i - 1] };
+            let to = module_dep_ends[i];
+            let (names, ends) = (&dep_names, &dep_ends);
+            (from..to).map(move |k| {
+                let start = if k == 0 { 0 } else { ends[k - 1].0 };
+                let (end, kind) = ends[k];
+                (&names[start..end], kind)
+            })
+        };
+        ModuleGraph::from_modules(modules, deps_of)
+    }
+}
 
-        // Resolve names and merge repeated edges. `seen_by[d] == i` marks
-        // dependency d as already listed by module i, at `edge_at[d]`:
-        // two flat arrays instead of a set per module.
-        let mut edge_list: Vec<(u32, u32, DepKind)> = Vec::with_capacity(self.dep_ends.len());
-        let mut seen_by = vec![u32::MAX; n];
-        let mut edge_at = vec![0u32; n];
-        {
-            // Names side by side: comparing against them touches one small
-            // array rather than a whole `Module` per lookup.
-            let module_names: Vec<&str> = self.modules.iter().map(|m| m.name.as_str()).collect();
-            for i in 0..n {
-                for (name, kind) in self.deps_of(i) {
+/// `(dependency, dependent, kind)`.
+type Edge = (u32, u32, DepKind);
+
+/// Modules resolved per parallel task: large enough that scheduling costs
+/// nothing, small enough that two cores share the work evenly.
+const RESOLVE_CHUNK: usize = 8 * 1024;
+
+/// Resolves dependency names to `(dependency, dependent, kind)` edges, in
+/// module order, merging repeated edges (a full edge wins over a metadata
+/// one). Runs in parallel: 5M lookups into a 1M-name table are bound by
+/// memory latency, which two cores hide twice as well as one.
+fn resolve_edges<'a, F, I>(
+    modules: &[Module],
+    names: &NameIndex,
+    deps_of: &F,
+) -> Result<Vec<Edge>, GraphError>
+where
+    F: Fn(usize) -> I + Sync,
+    I: Iterator<Item = (&'a str, DepKind)>,
+{
+    use rayon::prelude::*;
+    // Names side by side: comparing against them touches one small array
+    // rather than a whole `Module` per lookup.
+    let module_names: Vec<&str> = modules.iter().map(|m| m.name.as_str()).collect();
+    let n = modules.len();
+    let chunks: Vec<Result<Vec<Edge>, GraphError>> = (0..n.div_ceil(RESOLVE_CHUNK))
+        .into_par_iter()
+        .map(|c| {
+            let mut edges = Vec::new();
+            let mut local: Vec<(u32, DepKind)> = Vec::new();
+            let first = c * RESOLVE_CHUNK;
+            let chunk = &modules[first..n.min(first + RESOLVE_CHUNK)];
+            for (i, module) in (first..).zip(chunk) {
+                local.clear();
+                for (name, kind) in deps_of(i) {
                     let Some(dep) = names.get_by(name, |j| module_names[j as usize]) else {
                         return Err(GraphError::UnknownDependency {
-                            module: self.modules[i].name.clone(),
+                            module: module.name.clone(),
                             dependency: name.to_owned(),
                         });
                     };
-                    let dep = dep.0 as usize;
-                    if seen_by[dep] == i as u32 {
-                        if kind == DepKind::Full {
-                            edge_list[edge_at[dep] as usize].2 = DepKind::Full;
-                        }
-                    } else {
-                        seen_by[dep] = i as u32;
-                        edge_at[dep] = edge_list.len() as u32;
-                        edge_list.push((dep as u32, i as u32, kind));
+                    local.push((dep.0, kind));
+                }
+                merge_repeated(&mut local);
+                edges.extend(local.iter().map(|&(d, k)| (d, i as u32, k)));
+            }
+            Ok(edges)
+        })
+        .collect();
+    let mut edges = Vec::with_capacity(chunks.iter().map(|c| c.as_ref().map_or(0, Vec::len)).sum());
+    for c in chunks {
+        edges.extend(c?);
+    }
+    Ok(edges)
+}
+
+/// Merges repeated dependencies of one module, keeping the first place of
+/// each (so edges keep the input's order) and the stronger kind.
+fn merge_repeated(deps: &mut Vec<(u32, DepKind)>) {
+    if deps.len() < 2 {
+        return;
+    }
+    if deps.len() <= 32 {
+        let mut kept = 0;
+        for k in 0..deps.len() {
+            let (d, kind) = deps[k];
+            match deps[..kept].iter().position(|&(e, _)| e == d) {
+                Some(at) => {
+                    if kind == DepKind::Full {
+                        deps[at].1 = DepKind::Full;
                     }
+                }
+                None => {
+                    deps[kept] = (d, kind);
+                    kept += 1;
                 }
             }
         }
-        if edge_list.len() >= u32::MAX as usize {
-            return Err(GraphError::TooLarge);
-        }
-        drop(self.dep_names);
-        drop(self.dep_ends);
-        drop(seen_by);
-        drop(edge_at);
-
-        let csr = Csr::new(n, &edge_list);
-        let topo = match csr.topological_order() {
-            Ok(t) => t,
-            Err(cycle) => {
-                return Err(GraphError::Cycle(
-                    cycle
-                        .into_iter()
-                        .map(|id| self.modules[id as usize].name.clone())
-                        .collect(),
-                ));
-            }
-        };
-
-        let mut graph: DiGraph<Module, DepKind, u32> = DiGraph::with_capacity(n, edge_list.len());
-        for m in self.modules {
-            graph.add_node(m);
-        }
-        for &(from, to, kind) in &edge_list {
-            graph.add_edge(
-                NodeIndex::new(from as usize),
-                NodeIndex::new(to as usize),
-                kind,
-            );
-        }
-
-        Ok(ModuleGraph {
-            graph,
-            names,
-            topo,
-            csr,
-        })
+        deps.truncate(kept);
+    } else {
+        // Many dependencies: sort by id, full edges first, keep one each.
+        deps.sort_unstable_by_key(|&(d, kind)| (d, kind != DepKind::Full));
+        deps.dedup_by_key(|&mut (d, _)| d);
     }
 }
 
@@ -349,14 +337,18 @@ impl fmt::Debug for NameIndex {
 
 impl NameIndex {
     fn new(modules: &[Module]) -> Result<NameIndex, GraphError> {
+        use rayon::prelude::*;
         let hasher = foldhash::fast::FixedState::default();
+        let hashes: Vec<u64> = modules
+            .par_iter()
+            .map(|m| hasher.hash_one(m.name.as_str()))
+            .collect();
         let mut table = HashTable::with_capacity(modules.len());
         for (i, m) in modules.iter().enumerate() {
-            let h = hasher.hash_one(m.name.as_str());
             match table.entry(
-                h,
+                hashes[i],
                 |&j: &u32| modules[j as usize].name == m.name,
-                |&j: &u32| hasher.hash_one(modules[j as usize].name.as_str()),
+                |&j: &u32| hashes[j as usize],
             ) {
                 hashbrown::hash_table::Entry::Occupied(_) => {
                     return Err(GraphError::DuplicateModule(m.name.clone()));
@@ -502,6 +494,103 @@ pub struct ModuleGraph {
 }
 
 impl ModuleGraph {
+    /// Validates and builds a graph from its modules and, for the i-th
+    /// module, the names of its dependencies. [`GraphBuilder::build`] calls
+    /// it; readers of large inputs call it directly with names borrowed from
+    /// the input, so no edge costs an allocation.
+    pub fn from_modules<'a, F, I>(
+        modules: Vec<Module>,
+        deps_of: F,
+    ) -> Result<ModuleGraph, GraphError>
+    where
+        F: Fn(usize) -> I + Sync,
+        I: Iterator<Item = (&'a str, DepKind)>,
+    {
+        let n = modules.len();
+        if n >= u32::MAX as usize {
+            return Err(GraphError::TooLarge);
+        }
+        let started = std::time::Instant::now();
+        let lap = |what: &str| {
+            tracing::debug!(
+                elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+                modules = n,
+                "graph: {what}"
+            );
+        };
+        let names = NameIndex::new(&modules)?;
+        lap("name index");
+        for m in &modules {
+            if !(m.duration_s.is_finite() && m.duration_s >= 0.0) {
+                return Err(GraphError::InvalidDuration {
+                    module: m.name.clone(),
+                    value: m.duration_s,
+                });
+            }
+            if let Some(md) = m.metadata_s
+                && !(md.is_finite() && md >= 0.0 && md <= m.duration_s)
+            {
+                return Err(GraphError::InvalidMetadataTime {
+                    module: m.name.clone(),
+                    value: md,
+                });
+            }
+            if let Some(s) = m.observed_start_s
+                && !s.is_finite()
+            {
+                return Err(GraphError::InvalidObservedStart {
+                    module: m.name.clone(),
+                    value: s,
+                });
+            }
+        }
+        let edge_list = resolve_edges(&modules, &names, &deps_of)?;
+        lap("dependencies resolved");
+        if edge_list.len() >= u32::MAX as usize {
+            return Err(GraphError::TooLarge);
+        }
+
+        // The compact arrays (and the order) and petgraph's copy are
+        // independent: build them side by side.
+        let ((csr, topo), graph) = rayon::join(
+            || {
+                let csr = Csr::new(n, &edge_list);
+                let topo = csr.topological_order();
+                (csr, topo)
+            },
+            || {
+                let mut graph: DiGraph<Module, DepKind, u32> =
+                    DiGraph::with_capacity(n, edge_list.len());
+                for m in modules {
+                    graph.add_node(m);
+                }
+                for &(from, to, kind) in &edge_list {
+                    graph.add_edge(
+                        NodeIndex::new(from as usize),
+                        NodeIndex::new(to as usize),
+                        kind,
+                    );
+                }
+                graph
+            },
+        );
+        lap("adjacency, topological order, petgraph");
+        let topo = topo.map_err(|cycle| {
+            GraphError::Cycle(
+                cycle
+                    .into_iter()
+                    .map(|id| graph[NodeIndex::new(id as usize)].name.clone())
+                    .collect(),
+            )
+        })?;
+        Ok(ModuleGraph {
+            graph,
+            names,
+            topo,
+            csr,
+        })
+    }
+
     /// Number of modules.
     pub fn len(&self) -> usize {
         self.graph.node_count()

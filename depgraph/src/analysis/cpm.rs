@@ -86,9 +86,9 @@ impl ModuleGraph {
     }
 
     /// Both passes and the length (max of earliest start plus duration).
+    /// The two passes are independent, so they run side by side.
     pub(crate) fn passes(&self, t: &Times) -> Passes {
-        let es = self.earliest_starts(t);
-        let tail = self.tails(t);
+        let (es, tail) = rayon::join(|| self.earliest_starts(t), || self.tails(t));
         let length = length_of(&es, &t.dur);
         Passes { es, tail, length }
     }

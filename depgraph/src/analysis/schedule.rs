@@ -21,10 +21,35 @@ impl ModuleGraph {
     /// path is the bound with unlimited workers, which this reaches when
     /// `workers >= len()`). `O((n + m) log n)` with binary heaps.
     pub fn schedule(&self, workers: usize) -> Schedule {
+        let t = self.times();
+        let tail = self.tails(&t);
+        self.schedule_with_tails(workers, &tail)
+    }
+
+    /// [`ModuleGraph::schedule`] with the priorities already computed:
+    /// `tail` as in [`crate::Cpm::tail`], so a caller that has run
+    /// [`ModuleGraph::cpm`] does not compute them twice.
+    pub fn schedule_with_tails(&self, workers: usize, tail: &[f64]) -> Schedule {
+        assert_eq!(tail.len(), self.len(), "one tail per module");
         let workers = workers.max(1);
         let n = self.len();
         let t = self.times();
-        let tail = self.tails(&t);
+        // Rank every module once by priority (longest tail first, then
+        // lowest id): the ready set is then a set of small integers, kept in a
+        // hierarchical bitset whose minimum is a few word scans away.
+        let mut by_priority: Vec<u32> = (0..n as u32).collect();
+        {
+            use rayon::prelude::*;
+            by_priority.par_sort_unstable_by(|&a, &b| {
+                tail[b as usize]
+                    .total_cmp(&tail[a as usize])
+                    .then(a.cmp(&b))
+            });
+        }
+        let mut rank = vec![0u32; n];
+        for (r, &v) in by_priority.iter().enumerate() {
+            rank[v as usize] = r as u32;
+        }
         let mut slots = vec![
             Slot {
                 start_s: 0.0,
@@ -34,13 +59,10 @@ impl ModuleGraph {
             n
         ];
         let mut waiting: Vec<u32> = self.ids().map(|v| self.deps(v).len() as u32).collect();
-        let mut ready: BinaryHeap<Ready> = BinaryHeap::new();
+        let mut ready = RankSet::new(n);
         for v in self.ids() {
             if waiting[v.index()] == 0 {
-                ready.push(Ready {
-                    tail: tail[v.index()],
-                    id: v.0,
-                });
+                ready.insert(rank[v.index()]);
             }
         }
         let pool = workers.min(n).min(u32::MAX as usize) as u32;
@@ -52,7 +74,8 @@ impl ModuleGraph {
             while !ready.is_empty()
                 && let Some(Reverse(w)) = free.pop()
             {
-                let Ready { id, .. } = ready.pop().expect("checked non-empty");
+                let r = ready.pop_min().expect("checked non-empty");
+                let id = by_priority[r as usize];
                 let v = id as usize;
                 let end = now + t.dur[v];
                 slots[v] = Slot {
@@ -96,10 +119,7 @@ impl ModuleGraph {
                     let w = &mut waiting[a.module.index()];
                     *w -= 1;
                     if *w == 0 {
-                        ready.push(Ready {
-                            tail: tail[a.module.index()],
-                            id: a.module.0,
-                        });
+                        ready.insert(rank[a.module.index()]);
                     }
                 }
                 next = match events.peek() {
@@ -117,36 +137,77 @@ impl ModuleGraph {
     }
 }
 
-/// A ready module: longest tail first, then lowest id.
-struct Ready {
-    tail: f64,
-    id: u32,
+/// A set of integers in `0..n` with O(1) insert and a cheap minimum: a
+/// bitset plus summary levels (bit i of level k+1 is set when word i of
+/// level k is non-zero). For a million ranks that is four levels, 128 KiB
+/// in all, which stays in cache where a binary heap of a million entries
+/// would not.
+struct RankSet {
+    levels: Vec<Vec<u64>>,
+    len: usize,
 }
 
-impl Ord for Ready {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.tail
-            .total_cmp(&other.tail)
-            .then(other.id.cmp(&self.id))
+impl RankSet {
+    fn new(n: usize) -> RankSet {
+        let mut levels = Vec::new();
+        let mut bits = n.max(1);
+        loop {
+            let words = bits.div_ceil(64);
+            levels.push(vec![0u64; words]);
+            if words == 1 {
+                break;
+            }
+            bits = words;
+        }
+        RankSet { levels, len: 0 }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn insert(&mut self, x: u32) {
+        let mut i = x as usize;
+        for level in &mut self.levels {
+            let (word, bit) = (i / 64, i % 64);
+            let was = level[word];
+            level[word] = was | (1 << bit);
+            if was & (1 << bit) != 0 {
+                return; // already present
+            }
+            if was != 0 {
+                break; // the levels above already know this word
+            }
+            i = word;
+        }
+        self.len += 1;
+    }
+
+    fn pop_min(&mut self) -> Option<u32> {
+        if self.len == 0 {
+            return None;
+        }
+        // Walk down from the top: the lowest set bit at each level names
+        // the word to look at below.
+        let mut i = 0usize;
+        for level in self.levels.iter().rev() {
+            i = i * 64 + level[i].trailing_zeros() as usize;
+        }
+        let min = i;
+        for level in &mut self.levels {
+            let (word, bit) = (i / 64, i % 64);
+            level[word] &= !(1 << bit);
+            if level[word] != 0 {
+                break;
+            }
+            i = word;
+        }
+        self.len -= 1;
+        Some(min as u32)
     }
 }
 
-impl PartialOrd for Ready {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for Ready {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Ready {}
-
-/// A module reaching its metadata time (`finish == false`) or its end.
-/// Ordered by time, then id, then metadata before finish.
+/// A module reaching its metadata (`finish: false`) or its end.
 struct Event {
     time: f64,
     id: u32,
@@ -178,6 +239,33 @@ impl Eq for Event {}
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn rank_set_agrees_with_a_btreeset() {
+        use std::collections::BTreeSet;
+        for n in [1usize, 63, 64, 65, 4096, 4097, 300_000] {
+            let mut set = super::RankSet::new(n);
+            let mut model = BTreeSet::new();
+            let mut x: u64 = 0x9E37_79B9_7F4A_7C15 ^ n as u64;
+            for step in 0..20_000 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                if x % 3 == 0 && !model.is_empty() {
+                    assert_eq!(set.pop_min(), model.pop_first(), "n={n} step={step}");
+                } else {
+                    let v = (x % n as u64) as u32;
+                    set.insert(v);
+                    model.insert(v);
+                }
+                assert_eq!(set.is_empty(), model.is_empty());
+            }
+            while let Some(m) = model.pop_first() {
+                assert_eq!(set.pop_min(), Some(m));
+            }
+            assert_eq!(set.pop_min(), None);
+        }
+    }
+
     use super::super::cpm::test_util::*;
     use crate::graph::ModuleId;
 

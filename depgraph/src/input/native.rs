@@ -24,7 +24,7 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Unexpected, Visitor};
 use serde::{Deserialize, Serialize};
 
 use super::{InputError, Source, json_error_parts};
-use crate::graph::{DepKind, GraphBuilder, Module, ModuleGraph};
+use crate::graph::{DepKind, Module, ModuleGraph};
 
 /// The fields of a module in the native format, as documented in the schema.
 #[cfg(test)]
@@ -45,7 +45,31 @@ pub(crate) const MODULE_FIELDS: [&str; 7] = [
 /// they have no escapes.
 type Parsed<'a> = (Module, Vec<(Cow<'a, str>, DepKind)>);
 
-struct Top<'a>(Vec<Parsed<'a>>);
+/// Modules as read, and their dependency names, side by side: the graph
+/// takes the modules and borrows the names, with no second copy.
+#[derive(Debug, Default, PartialEq)]
+struct ParsedModules<'a> {
+    modules: Vec<Module>,
+    deps: Vec<Vec<(Cow<'a, str>, DepKind)>>,
+}
+
+impl<'a> ParsedModules<'a> {
+    fn push(&mut self, (module, deps): Parsed<'a>) {
+        self.modules.push(module);
+        self.deps.push(deps);
+    }
+
+    fn append(&mut self, mut other: ParsedModules<'a>) {
+        self.modules.append(&mut other.modules);
+        self.deps.append(&mut other.deps);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.modules.is_empty()
+    }
+}
+
+struct Top<'a>(ParsedModules<'a>);
 
 impl<'de> Deserialize<'de> for Top<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -78,7 +102,7 @@ impl<'de> Visitor<'de> for TopVisitor<'de> {
     }
 }
 
-struct Modules<'a>(Vec<Parsed<'a>>);
+struct Modules<'a>(ParsedModules<'a>);
 
 impl<'de> Deserialize<'de> for Modules<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -94,13 +118,19 @@ impl<'de> Visitor<'de> for ModulesVisitor<'de> {
         f.write_str("an array of modules")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Modules<'de>, A::Error> {
-        let mut v = Vec::new();
+        let mut v = ParsedModules::default();
         while let Some(m) = seq.next_element::<RawModule<'de>>()? {
             v.push(m.into_parts());
         }
         Ok(Modules(v))
     }
 }
+
+/// A dependency name, borrowed from the input unless it has escapes. (A
+/// bare `Cow<str>` inside a `Vec` is always deserialized owned: one
+/// allocation per edge, which the newtype's `borrow` avoids.)
+#[derive(Deserialize)]
+struct Name<'a>(#[serde(borrow)] Cow<'a, str>);
 
 #[derive(Deserialize)]
 struct RawModule<'a> {
@@ -109,9 +139,9 @@ struct RawModule<'a> {
     #[serde(deserialize_with = "seconds")]
     duration_s: f64,
     #[serde(default, borrow)]
-    deps: Vec<Cow<'a, str>>,
+    deps: Vec<Name<'a>>,
     #[serde(default, borrow)]
-    metadata_deps: Vec<Cow<'a, str>>,
+    metadata_deps: Vec<Name<'a>>,
     #[serde(default, borrow)]
     path: Option<Cow<'a, str>>,
     #[serde(default, deserialize_with = "opt_finite")]
@@ -123,11 +153,11 @@ struct RawModule<'a> {
 impl<'a> RawModule<'a> {
     fn into_parts(self) -> Parsed<'a> {
         let mut deps = Vec::with_capacity(self.deps.len() + self.metadata_deps.len());
-        deps.extend(self.deps.into_iter().map(|d| (d, DepKind::Full)));
+        deps.extend(self.deps.into_iter().map(|d| (d.0, DepKind::Full)));
         deps.extend(
             self.metadata_deps
                 .into_iter()
-                .map(|d| (d, DepKind::Metadata)),
+                .map(|d| (d.0, DepKind::Metadata)),
         );
         (
             Module {
@@ -168,8 +198,11 @@ fn opt_finite<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> 
     Option::<f64>::deserialize(d)
 }
 
+/// Below this size one core parses faster than two can split the work.
+const PARALLEL_MIN_BYTES: usize = 4 << 20;
+
 /// Parses the modules of a native file, with their dependencies.
-fn parse<'a>(src: &Source<'a>) -> Result<Vec<Parsed<'a>>, InputError> {
+fn parse<'a>(src: &Source<'a>) -> Result<ParsedModules<'a>, InputError> {
     let first = src.bytes.iter().position(|b| !b.is_ascii_whitespace());
     let first_byte = first.and_then(|i| src.bytes.get(i));
     let first_byte = match first_byte {
@@ -189,6 +222,13 @@ fn parse<'a>(src: &Source<'a>) -> Result<Vec<Parsed<'a>>, InputError> {
         ));
     }
     let bytes = src.bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(src.bytes);
+    if bytes.len() >= PARALLEL_MIN_BYTES && rayon::current_num_threads() > 1 {
+        let parts = rayon::current_num_threads() * parallel::CHUNKS_PER_THREAD;
+        if let Some(modules) = parallel::parse(bytes, parts) {
+            return Ok(modules);
+        }
+        tracing::debug!("native: parallel parse declined; parsing sequentially");
+    }
     match serde_json::from_slice::<Top>(bytes) {
         Ok(top) => Ok(top.0),
         Err(e) => Err(json_error(src, bytes, e)),
@@ -224,19 +264,180 @@ fn json_error(src: &Source<'_>, bytes: &[u8], e: serde_json::Error) -> InputErro
     src.error_at(line, column, message)
 }
 
-/// Reads a native JSON file into a graph builder.
-fn builder(src: &Source<'_>) -> Result<GraphBuilder, InputError> {
-    let modules = parse(src)?;
-    let mut b = GraphBuilder::with_capacity(modules.len());
-    for (m, deps) in modules {
-        b.add_by_name(m, deps.iter().map(|(name, kind)| (name.as_ref(), *kind)));
+/// Parsing a large native file on every core.
+///
+/// The `modules` array is cut into chunks at likely element boundaries
+/// (after a `}`, a comma and a `{`), and the chunks are parsed on all cores,
+/// element by element, serde telling where each element ends. The result is
+/// used only when it is provably what one sequential parse would give:
+/// - the first chunk starts right after the array's `[`, so the elements it
+///   walks through are the true ones; every other chunk is accepted only if
+///   the walk of the chunk before it landed exactly on its start: by
+///   induction every chunk starts at a true element;
+/// - elements are separated by exactly one comma;
+/// - the document with the array emptied (the "skeleton") parses as a
+///   top-level object whose `modules` is that (now empty) array.
+///
+/// Anything else (a heuristic cut inside a string, a malformed element, a
+/// nested key named `modules`, ...) returns `None`, and the caller parses
+/// sequentially, which also gives the precise error.
+mod parallel {
+    use rayon::prelude::*;
+
+    use super::{ParsedModules, RawModule, Top};
+
+    /// Chunks per thread: a few, so an uneven chunk does not idle a core.
+    pub(super) const CHUNKS_PER_THREAD: usize = 4;
+
+    /// Parses the `modules` of `bytes` in up to `parts` chunks.
+    pub(super) fn parse(bytes: &[u8], parts: usize) -> Option<ParsedModules<'_>> {
+        let open = modules_array_start(bytes)?;
+        let inner_start = open + 1;
+        let mut starts = vec![inner_start];
+        for k in 1..parts {
+            let target = inner_start + (bytes.len() - inner_start) * k / parts;
+            let from = target.max(*starts.last()?);
+            if let Some(cut) = likely_boundary(bytes, from) {
+                if cut > *starts.last()? {
+                    starts.push(cut);
+                }
+            }
+        }
+        let chunks: Vec<(usize, Option<usize>)> = starts
+            .iter()
+            .enumerate()
+            .map(|(i, &a)| (a, starts.get(i + 1).copied()))
+            .collect();
+        let results: Vec<Option<(ParsedModules<'_>, Option<usize>)>> = chunks
+            .par_iter()
+            .enumerate()
+            .map(|(i, &(a, b))| parse_chunk(bytes, a, b, i == 0))
+            .collect();
+        let mut modules = ParsedModules::default();
+        let mut close = None;
+        let last = results.len() - 1;
+        for (i, r) in results.into_iter().enumerate() {
+            let (parsed, end) = r?;
+            // Every chunk but the last ends at its cut, between elements;
+            // the last one at the array's `]`.
+            match (i == last, end) {
+                (false, None) => {}
+                (true, Some(c)) => close = Some(c),
+                _ => return None,
+            }
+            if modules.is_empty() {
+                modules = parsed;
+            } else {
+                modules.append(parsed);
+            }
+        }
+        let close = close?;
+        // The skeleton: everything outside the array, with the array empty.
+        let mut skeleton = Vec::with_capacity(inner_start + bytes.len() - close);
+        skeleton.extend_from_slice(&bytes[..inner_start]);
+        skeleton.extend_from_slice(&bytes[close..]);
+        let top: Top<'_> = serde_json::from_slice(&skeleton).ok()?;
+        top.0.is_empty().then_some(modules)
     }
-    Ok(b)
+
+    /// Offset of the `[` after the first `"modules"` key followed by `:`.
+    fn modules_array_start(bytes: &[u8]) -> Option<usize> {
+        const KEY: &[u8] = b"\"modules\"";
+        let mut from = 0;
+        loop {
+            let at = from + find(&bytes[from..], KEY)?;
+            let mut i = at + KEY.len();
+            i = skip_ws(bytes, i);
+            if bytes.get(i) == Some(&b':') {
+                i = skip_ws(bytes, i + 1);
+                return (bytes.get(i) == Some(&b'[')).then_some(i);
+            }
+            from = at + 1;
+        }
+    }
+
+    /// The offset just after the first `}` ws `,` ws `{` at or after
+    /// `from`: right after the comma, where an element probably begins.
+    fn likely_boundary(bytes: &[u8], from: usize) -> Option<usize> {
+        let mut i = from;
+        while i < bytes.len() {
+            let comma = i + bytes[i..].iter().position(|&c| c == b',')?;
+            let before = bytes[..comma]
+                .iter()
+                .rposition(|c| !c.is_ascii_whitespace());
+            let after = skip_ws(bytes, comma + 1);
+            if before.is_some_and(|b| bytes[b] == b'}') && bytes.get(after) == Some(&b'{') {
+                return Some(comma + 1);
+            }
+            i = comma + 1;
+        }
+        None
+    }
+
+    /// Parses the elements from `a` (where an element starts, after `[` or
+    /// a comma) up to the cut `b`, or to the end of the array when `b` is
+    /// `None`. serde says where each element ends; the walk must land
+    /// exactly on `b`, right after a comma. Returns the modules and, when
+    /// the array's `]` was reached, its offset.
+    fn parse_chunk(
+        bytes: &[u8],
+        a: usize,
+        b: Option<usize>,
+        first: bool,
+    ) -> Option<(ParsedModules<'_>, Option<usize>)> {
+        let end = b.unwrap_or(bytes.len());
+        let mut out = ParsedModules::default();
+        let mut pos = skip_ws(bytes, a);
+        if first && b.is_none() && bytes.get(pos) == Some(&b']') {
+            return Some((out, Some(pos)));
+        }
+        loop {
+            let mut stream =
+                serde_json::Deserializer::from_slice(&bytes[pos..end]).into_iter::<RawModule<'_>>();
+            let m = stream.next()?.ok()?;
+            out.push(m.into_parts());
+            pos = skip_ws(bytes, pos + stream.byte_offset());
+            match bytes.get(pos) {
+                Some(b',') => {
+                    pos += 1;
+                    match b {
+                        Some(cut) if pos == cut => return Some((out, None)),
+                        Some(cut) if pos > cut => return None,
+                        _ => pos = skip_ws(bytes, pos),
+                    }
+                }
+                Some(b']') if b.is_none() => return Some((out, Some(pos))),
+                _ => return None,
+            }
+        }
+    }
+
+    fn skip_ws(bytes: &[u8], mut i: usize) -> usize {
+        while bytes.get(i).is_some_and(u8::is_ascii_whitespace) {
+            i += 1;
+        }
+        i
+    }
+
+    fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+        haystack.windows(needle.len()).position(|w| w == needle)
+    }
 }
 
-/// Loads a native JSON graph.
+/// Loads a native JSON graph. Dependency names go to the graph borrowed
+/// from the file's bytes: nothing is allocated per edge.
 pub(crate) fn load(src: &Source<'_>) -> Result<ModuleGraph, InputError> {
-    builder(src)?.build().map_err(|source| InputError::Graph {
+    let started = std::time::Instant::now();
+    let ParsedModules { modules, deps } = parse(src)?;
+    tracing::debug!(
+        elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+        bytes = src.bytes.len(),
+        "native: parsed"
+    );
+    ModuleGraph::from_modules(modules, |i| {
+        deps[i].iter().map(|(name, kind)| (name.as_ref(), *kind))
+    })
+    .map_err(|source| InputError::Graph {
         paths: vec![src.path.to_path_buf()],
         source,
     })
@@ -279,7 +480,7 @@ pub(crate) fn load_times(
     let modules = parse(src)?;
     let mut t = TimesTable::default();
     let mut with_deps = 0;
-    for (m, deps) in modules {
+    for (m, deps) in modules.modules.into_iter().zip(modules.deps) {
         if !deps.is_empty() {
             with_deps += 1;
         }
@@ -356,6 +557,104 @@ pub fn write_native<W: Write>(graph: &ModuleGraph, w: W) -> io::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    /// The sequential parse, for comparison with the parallel one.
+    fn sequential(bytes: &[u8]) -> Option<ParsedModules<'_>> {
+        serde_json::from_slice::<Top<'_>>(bytes).ok().map(|t| t.0)
+    }
+
+    /// A document of `n` modules with awkward names: commas, braces,
+    /// escaped quotes and backslashes, the pattern `},{` inside strings,
+    /// and varied whitespace, so cuts land in every kind of place.
+    fn awkward_document(n: usize, pretty: bool) -> String {
+        let mut s = String::from("{\"note\": \"modules\",\n \"modules\" : [");
+        for i in 0..n {
+            if i > 0 {
+                s.push_str(if pretty { " ,\n  " } else { "," });
+            }
+            let name = match i % 4 {
+                0 => format!("m{i}"),
+                1 => format!("tricky}},{{\\\"name\\\":{i}"),
+                2 => format!("back\\\\slash{i}"),
+                _ => format!("sp ace,{i}]"),
+            };
+            let dep = if i > 0 {
+                format!("\"m{}\"", (i - 1) / 4 * 4)
+            } else {
+                String::new()
+            };
+            s.push_str(&format!(
+                "{{\"name\":\"{name}\", \"duration_s\": {i}.5, \"deps\": [{dep}], \"path\": \"p/{{{i}}}\"}}"
+            ));
+        }
+        s.push_str("], \"trailer\": [\"]\"]}");
+        s
+    }
+
+    #[test]
+    fn parallel_parse_equals_sequential() {
+        for pretty in [false, true] {
+            let doc = awkward_document(200, pretty);
+            let expected = sequential(doc.as_bytes()).expect("the document is valid");
+            assert_eq!(expected.modules.len(), 200);
+            let mut accepted = 0;
+            for parts in 1..=80 {
+                // A cut inside a string is declined; whatever is accepted
+                // must be exactly the sequential result.
+                if let Some(got) = parallel::parse(doc.as_bytes(), parts) {
+                    assert_eq!(got, expected, "parts={parts} pretty={pretty}");
+                    accepted += 1;
+                }
+            }
+            assert!(accepted > 10, "only {accepted} of 80 splits accepted");
+        }
+        // Plain names: every split is accepted.
+        let plain: String = format!(
+            "{{\"modules\":[{}]}}",
+            (0..300)
+                .map(|i| format!(
+                    "{{\"name\":\"n{i}\",\"duration_s\":1,\"deps\":[\"n{}\"]}}",
+                    i / 2
+                ))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let plain = plain.replace("\"deps\":[\"n0\"]}", "\"deps\":[]}");
+        let expected = sequential(plain.as_bytes()).unwrap();
+        for parts in 1..=40 {
+            assert_eq!(
+                parallel::parse(plain.as_bytes(), parts).as_ref(),
+                Some(&expected),
+                "parts={parts}"
+            );
+        }
+    }
+
+    #[test]
+    fn parallel_parse_declines_what_it_cannot_prove() {
+        let good = awkward_document(50, false);
+        // A malformed element, a second `modules` key, trailing garbage, a
+        // non-object element: declined (the sequential parse reports them).
+        let cases = [
+            good.replacen("\"duration_s\": 7.5", "\"duration_s\": \"x\"", 1),
+            good.replacen("\"trailer\"", "\"modules\"", 1),
+            format!("{good} x"),
+            good.replacen("{\"name\":\"m8\"", "3, {\"name\":\"m8\"", 1),
+            good.replacen("},{\"name\":\"m8\"", "},,{\"name\":\"m8\"", 1),
+            good.replacen("{\"note\"", "{\"meta\": {\"modules\": [1]}, \"note\"", 1),
+        ];
+        for (k, doc) in cases.iter().enumerate() {
+            assert_ne!(doc, &good, "case {k} changed nothing");
+            for parts in [1, 2, 5, 13] {
+                assert!(
+                    parallel::parse(doc.as_bytes(), parts).is_none(),
+                    "case {k}, parts {parts}"
+                );
+            }
+        }
+        let empty = br#"{"modules": [ ]}"#;
+        assert_eq!(parallel::parse(empty, 4).map(|v| v.modules.len()), Some(0));
+    }
+
     use super::*;
     use crate::input::test_util::{edges, names, src};
 
