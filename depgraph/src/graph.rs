@@ -513,7 +513,7 @@ impl ModuleGraph {
         let started = std::time::Instant::now();
         let lap = |what: &str| {
             tracing::debug!(
-                elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+                elapsed_ms = (started.elapsed().as_secs_f64() * 1e4).round() / 10.0,
                 modules = n,
                 "graph: {what}"
             );

@@ -230,7 +230,7 @@ pub fn run(args: &AnalyzeArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
 }
 
 fn ms(since: Instant) -> f64 {
-    since.elapsed().as_secs_f64() * 1e3
+    (since.elapsed().as_secs_f64() * 1e4).round() / 10.0
 }
 
 fn parallelism(total: f64, path: f64) -> f64 {

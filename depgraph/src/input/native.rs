@@ -430,7 +430,7 @@ pub(crate) fn load(src: &Source<'_>) -> Result<ModuleGraph, InputError> {
     let started = std::time::Instant::now();
     let ParsedModules { modules, deps } = parse(src)?;
     tracing::debug!(
-        elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+        elapsed_ms = (started.elapsed().as_secs_f64() * 1e4).round() / 10.0,
         bytes = src.bytes.len(),
         "native: parsed"
     );
