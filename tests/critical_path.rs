@@ -99,6 +99,40 @@ impl Reference {
             .fold(0.0, f64::max)
     }
 
+    /// Longest time from a module's start to the end of the build.
+    fn tail(&self, name: &str, memo: &mut HashMap<String, f64>) -> f64 {
+        if let Some(&v) = memo.get(name) {
+            return v;
+        }
+        let mut best = self.duration[name];
+        for (dependent, deps) in &self.deps {
+            for (d, lag) in deps {
+                if d == name {
+                    best = best.max(lag + self.tail(dependent, memo));
+                }
+            }
+        }
+        memo.insert(name.to_owned(), best);
+        best
+    }
+
+    /// The same graph with one module's duration (and so its lags) scaled.
+    fn scaled(&self, name: &str, factor: f64) -> Reference {
+        let mut r = Reference {
+            duration: self.duration.clone(),
+            deps: self.deps.clone(),
+        };
+        *r.duration.get_mut(name).unwrap() *= factor;
+        for deps in r.deps.values_mut() {
+            for (d, lag) in deps.iter_mut() {
+                if d == name {
+                    *lag *= factor;
+                }
+            }
+        }
+        r
+    }
+
     fn earliest_starts(&self) -> HashMap<String, f64> {
         let mut memo = HashMap::new();
         for n in self.duration.keys() {
@@ -666,4 +700,76 @@ fn gen_graph_is_deterministic_and_readable() {
     assert_ne!(std::fs::read(&a).unwrap(), std::fs::read(&c).unwrap());
     let r = json(&["analyze", a.to_str().unwrap(), "--format", "json"]);
     assert_eq!(r["modules"], 300);
+}
+
+/// Slack and what-if on the real fixtures, against the reference: slack =
+/// (critical path - tail) - earliest start; scaling a module by a factor
+/// gives the reference's critical path of the scaled graph.
+#[test]
+fn slack_and_what_if_on_real_fixtures_agree_with_reference() {
+    let fixtures: [&[&str]; 3] = [
+        &[CARGO_HTML],
+        &[CARGO_HTML, CARGO_META],
+        &[NINJA_LOG, NINJA_DOT],
+    ];
+    for inputs in fixtures {
+        let exported = json(&[&["export"], inputs].concat());
+        let reference = Reference::from_native(&exported);
+        let cp = reference.critical_path();
+        let es = reference.earliest_starts();
+        let mut tails = HashMap::new();
+
+        let rows = json(&[&["slack"], inputs, &["--format", "json"]].concat());
+        let rows = rows.as_array().unwrap();
+        assert_eq!(rows.len(), reference.duration.len(), "{inputs:?}");
+        for r in rows {
+            let name = r["name"].as_str().unwrap();
+            let latest = cp - reference.tail(name, &mut tails);
+            assert!(
+                close(r["earliest_start_s"].as_f64().unwrap(), es[name]),
+                "{inputs:?} {name}"
+            );
+            assert!(
+                close(r["latest_start_s"].as_f64().unwrap(), latest),
+                "{inputs:?} {name}"
+            );
+            assert!(
+                close(r["slack_s"].as_f64().unwrap(), (latest - es[name]).max(0.0)),
+                "{inputs:?} {name}"
+            );
+        }
+
+        // What-if: halve, then remove, each module of the critical path.
+        let analysis = json(&[&["analyze"], inputs, &["--format", "json"]].concat());
+        for m in analysis["critical_path"]["modules"].as_array().unwrap() {
+            let name = m["name"].as_str().unwrap();
+            for factor in [0.5, 0.0] {
+                let change = format!("{name}={factor}");
+                let r = json(
+                    &[
+                        &["what-if"],
+                        inputs,
+                        &["--scale", &change, "--format", "json"],
+                    ]
+                    .concat(),
+                );
+                let after = reference.scaled(name, factor).critical_path();
+                assert!(
+                    close(r["before_s"].as_f64().unwrap(), cp),
+                    "{inputs:?} {change}"
+                );
+                assert!(
+                    close(r["after_s"].as_f64().unwrap(), after),
+                    "{inputs:?} {change}: {r}"
+                );
+                if factor == 0.0 {
+                    let gain = m["potential_improvement_s"].as_f64().unwrap();
+                    assert!(
+                        close(r["saved_s"].as_f64().unwrap(), gain),
+                        "{inputs:?} {change}"
+                    );
+                }
+            }
+        }
+    }
 }
