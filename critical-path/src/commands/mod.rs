@@ -22,8 +22,8 @@ pub struct InputArgs {
     pub inputs: Vec<PathBuf>,
 
     /// Force the format of every input instead of detecting it from content.
-    #[arg(long, value_enum, value_name = "FORMAT")]
-    pub input_format: Option<InputFormat>,
+    #[arg(long, value_parser = input_format_parser(), value_name = "FORMAT")]
+    pub input_format: Option<Format>,
 
     /// `cargo metadata --format-version 1` output, adding the full package
     /// dependency edges to a cargo-timing.html report.
@@ -33,8 +33,8 @@ pub struct InputArgs {
     /// Direction of DOT edges. Default: `depends-on` (`a -> b`: a depends on
     /// b, as Bazel and Gradle export), except for `ninja -t graph` output,
     /// which is in build order.
-    #[arg(long, value_enum, value_name = "DIRECTION")]
-    pub dot_edges: Option<DotEdgesArg>,
+    #[arg(long, value_parser = dot_edges_parser(), value_name = "DIRECTION")]
+    pub dot_edges: Option<DotEdges>,
 
     /// Analyse only NAME and what it transitively depends on: the critical
     /// path to that target.
@@ -42,41 +42,24 @@ pub struct InputArgs {
     pub target: Option<String>,
 }
 
-#[derive(ValueEnum, Clone, Copy, Debug)]
-pub enum InputFormat {
-    /// `{"modules":[{"name","duration_s","deps","path"}]}`
-    Native,
-    /// Graphviz DOT edges (with a times file)
-    Dot,
-    /// CSV `name,duration_s` (with a DOT file)
-    Times,
-    /// cargo-timing.html from `cargo build --timings`
-    CargoTimings,
-    /// `cargo metadata --format-version 1` output
-    CargoMetadata,
-    /// .ninja_log (with `ninja -t graph` DOT)
-    NinjaLog,
+/// `--input-format`: depgraph's own [`Format`] names, each with what such
+/// a file looks like as its help.
+fn input_format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    PossibleValuesParser::new(Format::ALL.map(|f| PossibleValue::new(f.name()).help(f.expected())))
+        .try_map(|s| s.parse::<Format>())
 }
 
-impl From<InputFormat> for Format {
-    fn from(f: InputFormat) -> Format {
-        match f {
-            InputFormat::Native => Format::Native,
-            InputFormat::Dot => Format::Dot,
-            InputFormat::Times => Format::Times,
-            InputFormat::CargoTimings => Format::CargoTimings,
-            InputFormat::CargoMetadata => Format::CargoMetadata,
-            InputFormat::NinjaLog => Format::NinjaLog,
-        }
-    }
-}
-
-#[derive(ValueEnum, Clone, Copy, Debug)]
-pub enum DotEdgesArg {
-    /// `a -> b` means a depends on b
-    DependsOn,
-    /// `a -> b` means a is built before b (b depends on a)
-    BuildOrder,
+/// `--dot-edges`: depgraph's [`DotEdges`] names.
+fn dot_edges_parser() -> impl clap::builder::TypedValueParser<Value = DotEdges> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    PossibleValuesParser::new(DotEdges::ALL.map(|d| {
+        PossibleValue::new(d.name()).help(match d {
+            DotEdges::DependsOn => "`a -> b` means a depends on b",
+            DotEdges::BuildOrder => "`a -> b` means a is built before b",
+        })
+    }))
+    .try_map(|s| s.parse::<DotEdges>())
 }
 
 /// Output format of a command.
@@ -101,12 +84,9 @@ impl InputArgs {
     pub fn load(&self) -> anyhow::Result<Input> {
         let started = Instant::now();
         let opts = LoadOptions {
-            input_format: self.input_format.map(Into::into),
+            input_format: self.input_format,
             cargo_metadata: self.cargo_metadata.clone(),
-            dot_edges: self.dot_edges.map(|d| match d {
-                DotEdgesArg::DependsOn => DotEdges::DependsOn,
-                DotEdgesArg::BuildOrder => DotEdges::BuildOrder,
-            }),
+            dot_edges: self.dot_edges,
         };
         let loaded = input::load(&self.inputs, &opts)?;
         for note in &loaded.notes {

@@ -71,6 +71,20 @@ impl Timeline<'_> {
     }
 }
 
+/// The first `n` modules' ids, lane by lane and in time order within a
+/// lane: the order both the Gantt chart and the trace draw them in.
+pub(crate) fn lane_order(t: &Timeline, n: usize) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    order.sort_by(|&a, &b| {
+        let (sa, sb) = (&t.slots[a as usize], &t.slots[b as usize]);
+        sa.worker
+            .cmp(&sb.worker)
+            .then(sa.start_s.total_cmp(&sb.start_s))
+            .then(a.cmp(&b))
+    });
+    order
+}
+
 /// Packs intervals `(start, end)` into the minimum number of lanes so that
 /// intervals in one lane never overlap (touching ends are fine): the classic
 /// greedy interval partitioning, by start time, each interval taking the

@@ -81,14 +81,7 @@ pub(crate) struct Block {
 /// Bars of the Gantt chart at `px_per_s`, lane by lane, in time order.
 pub(crate) fn gantt_bars(t: &Timeline, critical: &[bool], px_per_s: f64) -> Vec<Bar> {
     let n = t.drawn();
-    let mut order: Vec<u32> = (0..n as u32).collect();
-    order.sort_by(|&a, &b| {
-        let (sa, sb) = (&t.slots[a as usize], &t.slots[b as usize]);
-        sa.worker
-            .cmp(&sb.worker)
-            .then(sa.start_s.total_cmp(&sb.start_s))
-            .then(a.cmp(&b))
-    });
+    let order = super::lane_order(t, n);
     let mut bars: Vec<Bar> = Vec::new();
     let mut pending: Option<Bar> = None;
     for i in order {

@@ -161,14 +161,7 @@ fn for_each_event(t: &Timeline, mut emit: impl FnMut(Value)) {
     }
 
     // The schedule, lane by lane in time order.
-    let mut order: Vec<u32> = (0..n as u32).collect();
-    order.sort_by(|&a, &b| {
-        let (sa, sb) = (&t.slots[a as usize], &t.slots[b as usize]);
-        sa.worker
-            .cmp(&sb.worker)
-            .then(sa.start_s.total_cmp(&sb.start_s))
-            .then(a.cmp(&b))
-    });
+    let order = super::lane_order(t, n);
     let mut lane = u32::MAX;
     for i in order {
         let s = &t.slots[i as usize];

@@ -136,13 +136,17 @@ pub(crate) fn length_of(es: &[f64], dur: &[f64]) -> f64 {
 pub(crate) mod test_util {
     use crate::graph::{Dep, GraphBuilder, Module, ModuleGraph};
 
-    /// `(name, duration, metadata, deps)`; a dep name prefixed with `~` is a
-    /// metadata edge.
-    pub(crate) fn graph(spec: &[(&str, f64, Option<f64>, &[&str])]) -> ModuleGraph {
+    /// `(name, duration, metadata, observed start, deps)`; a dep name
+    /// prefixed with `~` is a metadata edge.
+    pub(crate) type Observed<'a> = (&'a str, f64, Option<f64>, Option<f64>, &'a [&'a str]);
+
+    /// A graph from a compact spec, observed start times included.
+    pub(crate) fn observed(spec: &[Observed]) -> ModuleGraph {
         let mut b = GraphBuilder::new();
-        for (name, d, meta, deps) in spec {
+        for (name, d, meta, start, deps) in spec {
             let mut m = Module::new(*name, *d);
             m.metadata_s = *meta;
+            m.observed_start_s = *start;
             let deps = deps
                 .iter()
                 .map(|d| match d.strip_prefix('~') {
@@ -153,6 +157,26 @@ pub(crate) mod test_util {
             b.add(m, deps);
         }
         b.build().unwrap()
+    }
+
+    /// `(name, duration, metadata, deps)`; a dep name prefixed with `~` is a
+    /// metadata edge.
+    pub(crate) fn graph(spec: &[(&str, f64, Option<f64>, &[&str])]) -> ModuleGraph {
+        let spec: Vec<Observed> = spec
+            .iter()
+            .map(|&(n, d, meta, deps)| (n, d, meta, None, deps))
+            .collect();
+        observed(&spec)
+    }
+
+    /// a(1) -> {b(5), c(2)} -> d(1): critical path a, b, d of 7.
+    pub(crate) fn diamond() -> ModuleGraph {
+        simple(&[
+            ("a", 1.0, &[]),
+            ("b", 5.0, &["a"]),
+            ("c", 2.0, &["a"]),
+            ("d", 1.0, &["b", "c"]),
+        ])
     }
 
     /// Full edges only, no metadata times.

@@ -90,29 +90,7 @@ impl ModuleGraph {
 
 #[cfg(test)]
 mod tests {
-    use crate::graph::{Dep, GraphBuilder, Module, ModuleGraph};
-
-    /// `(name, duration, metadata, observed start, deps)`; `~` marks a
-    /// metadata edge.
-    type Spec<'a> = (&'a str, f64, Option<f64>, Option<f64>, &'a [&'a str]);
-
-    fn observed(spec: &[Spec]) -> ModuleGraph {
-        let mut b = GraphBuilder::new();
-        for (name, d, meta, start, deps) in spec {
-            let mut m = Module::new(*name, *d);
-            m.metadata_s = *meta;
-            m.observed_start_s = *start;
-            let deps = deps
-                .iter()
-                .map(|d| match d.strip_prefix('~') {
-                    Some(n) => Dep::metadata(n),
-                    None => Dep::full(*d),
-                })
-                .collect();
-            b.add(m, deps);
-        }
-        b.build().unwrap()
-    }
+    use super::super::cpm::test_util::observed;
 
     #[test]
     fn chain_with_waits() {

@@ -285,15 +285,6 @@ mod tests {
             .collect()
     }
 
-    fn diamond() -> crate::ModuleGraph {
-        simple(&[
-            ("a", 1.0, &[]),
-            ("b", 5.0, &["a"]),
-            ("c", 2.0, &["a"]),
-            ("d", 1.0, &["b", "c"]),
-        ])
-    }
-
     #[test]
     fn diamond_critical_path() {
         let g = diamond();

@@ -155,16 +155,6 @@ mod tests {
     use crate::Change;
     use crate::graph::{DepKind, GraphError, ModuleId};
 
-    fn diamond() -> crate::ModuleGraph {
-        // a(1) -> {b(5), c(2)} -> d(1): 7.
-        simple(&[
-            ("a", 1.0, &[]),
-            ("b", 5.0, &["a"]),
-            ("c", 2.0, &["a"]),
-            ("d", 1.0, &["b", "c"]),
-        ])
-    }
-
     #[test]
     fn set_and_scale() {
         let g = diamond();

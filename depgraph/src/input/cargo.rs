@@ -41,7 +41,7 @@ struct RawUnit<'a> {
     target: Option<Cow<'a, str>>,
     #[serde(deserialize_with = "finite")]
     start: f64,
-    #[serde(deserialize_with = "seconds")]
+    #[serde(deserialize_with = "super::seconds")]
     duration: f64,
     #[serde(default)]
     rmeta_time: Option<f64>,
@@ -57,18 +57,6 @@ struct RawUnit<'a> {
 struct Section {
     #[serde(default)]
     end: Option<f64>,
-}
-
-fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    let v = f64::deserialize(d)?;
-    if v.is_finite() && v >= 0.0 {
-        Ok(v)
-    } else {
-        Err(de::Error::invalid_value(
-            Unexpected::Float(v),
-            &"a number of seconds >= 0",
-        ))
-    }
 }
 
 fn finite<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {

@@ -73,8 +73,8 @@ impl Format {
         }
     }
 
-    /// What a file of this format looks like, for error messages.
-    fn expected(&self) -> &'static str {
+    /// What a file of this format looks like, for error messages and help.
+    pub fn expected(&self) -> &'static str {
         match self {
             Format::Native => "a JSON object {\"modules\": [...]}",
             Format::Dot => "a Graphviz graph `digraph { a -> b }`",
@@ -231,6 +231,21 @@ impl fmt::Display for InputError {
 }
 
 impl std::error::Error for InputError {}
+
+/// serde `deserialize_with` for a duration: a finite number of seconds
+/// `>= 0`, for every reader of JSON.
+pub(crate) fn seconds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    use serde::Deserialize;
+    let v = f64::deserialize(d)?;
+    if v.is_finite() && v >= 0.0 {
+        Ok(v)
+    } else {
+        Err(serde::de::Error::invalid_value(
+            serde::de::Unexpected::Float(v),
+            &"a number of seconds >= 0",
+        ))
+    }
+}
 
 /// Escapes line breaks and other control characters, so that a message
 /// quoting user data stays on one line.

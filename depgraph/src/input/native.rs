@@ -136,7 +136,7 @@ struct Name<'a>(#[serde(borrow)] Cow<'a, str>);
 struct RawModule<'a> {
     #[serde(borrow)]
     name: Cow<'a, str>,
-    #[serde(deserialize_with = "seconds")]
+    #[serde(deserialize_with = "super::seconds")]
     duration_s: f64,
     #[serde(default, borrow)]
     deps: Vec<Name<'a>>,
@@ -169,18 +169,6 @@ impl<'a> RawModule<'a> {
             },
             deps,
         )
-    }
-}
-
-fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    let v = f64::deserialize(d)?;
-    if v.is_finite() && v >= 0.0 {
-        Ok(v)
-    } else {
-        Err(de::Error::invalid_value(
-            Unexpected::Float(v),
-            &"a number of seconds >= 0",
-        ))
     }
 }
 
