@@ -203,12 +203,17 @@ fn slack_agrees_with_reference() {
     let rows = json(&["slack", MONOREPO, "--format", "json"]);
     let rows = rows.as_array().unwrap();
     assert_eq!(rows.len(), 1000);
-    let mut last = f64::NEG_INFINITY;
+    let mut last = (f64::NEG_INFINITY, f64::NEG_INFINITY);
     for r in rows {
         let name = r["name"].as_str().unwrap();
         let slack = r["slack_s"].as_f64().unwrap();
-        assert!(slack + 1e-9 >= last, "least slack first");
-        last = slack;
+        let earliest = r["earliest_start_s"].as_f64().unwrap();
+        assert!(slack >= last.0, "least slack first: {name}");
+        assert!(
+            slack > last.0 || earliest >= last.1,
+            "equal slack: earliest start first: {name}"
+        );
+        last = (slack, earliest);
         assert!(close(r["earliest_start_s"].as_f64().unwrap(), es[name]));
         // A module with slack s can start s later and still finish by the
         // end: its latest start plus the longest chain after it is the path.

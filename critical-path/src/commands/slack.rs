@@ -41,11 +41,15 @@ pub fn run(args: &SlackArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
     let cpm = g.cpm();
     let mut ids: Vec<_> = g.ids().collect();
     // Least slack first; among equals, the earliest to start, then by name,
-    // so the order is stable across runs.
+    // so the order is stable across runs. Compared as printed (to the
+    // microsecond): float noise must not decide which of two zero-slack
+    // modules comes first.
+    let slack: Vec<f64> = g.ids().map(|id| round(cpm.slack(id))).collect();
+    let earliest: Vec<f64> = cpm.earliest_start.iter().map(|&e| round(e)).collect();
     ids.sort_by(|&a, &b| {
-        cpm.slack(a)
-            .total_cmp(&cpm.slack(b))
-            .then(cpm.earliest_start[a.index()].total_cmp(&cpm.earliest_start[b.index()]))
+        slack[a.index()]
+            .total_cmp(&slack[b.index()])
+            .then(earliest[a.index()].total_cmp(&earliest[b.index()]))
             .then_with(|| g.name(a).cmp(g.name(b)))
     });
     ids.truncate(args.limit.unwrap_or(usize::MAX));

@@ -234,6 +234,15 @@ fn html_note(bytes: &[u8], label: &str) -> Option<String> {
     Some(String::from_utf8_lossy(rest.get(..end)?).trim().to_owned())
 }
 
+/// "1 package edge", "2 package edges".
+fn package_edges(n: usize) -> String {
+    if n == 1 {
+        "1 package edge".to_owned()
+    } else {
+        format!("{n} package edges")
+    }
+}
+
 /// Loads a Cargo timings report, with package edges from `cargo metadata`
 /// when given.
 pub(crate) fn load(
@@ -598,9 +607,9 @@ fn add_metadata_edges(
     };
     if let Some(&(a, b)) = contradicted.first() {
         notes.push(format!(
-            "{}: skipped {} package edges that the observed start times contradict (dependencies not compiled in, e.g. for another platform), e.g. `{}` depending on `{}`",
+            "{}: skipped {} that the observed start times contradict (dependencies not compiled in, e.g. for another platform), e.g. `{}` depending on `{}`",
             src.name(),
-            contradicted.len(),
+            package_edges(contradicted.len()),
             name(b),
             name(a)
         ));
@@ -632,9 +641,9 @@ fn add_metadata_edges(
         }
         if let Some(&(a, b)) = skipped.first() {
             notes.push(format!(
-                "{}: skipped {} package edges that would close a dependency cycle, e.g. `{}` depending on `{}`",
+                "{}: skipped {} that would close a dependency cycle, e.g. `{}` depending on `{}`",
                 src.name(),
-                skipped.len(),
+                package_edges(skipped.len()),
                 name(b),
                 name(a)
             ));
@@ -1035,7 +1044,7 @@ mod tests {
         assert!(
             notes
                 .iter()
-                .any(|n| n.contains("skipped 1 package edges that would close a dependency cycle")),
+                .any(|n| n.contains("skipped 1 package edge that would close a dependency cycle")),
             "{notes:?}"
         );
     }
@@ -1068,7 +1077,7 @@ mod tests {
         );
         assert!(
             notes.iter().any(|n| n
-                .contains("skipped 1 package edges that the observed start times contradict")
+                .contains("skipped 1 package edge that the observed start times contradict")
                 && n.contains("`b v1.0.0` depending on `a v1.0.0`")),
             "{notes:?}"
         );
