@@ -659,6 +659,28 @@ impl ModuleGraph {
         self.modules().map(|m| m.duration_s).sum()
     }
 
+    /// Sets a module's duration in place, scaling its metadata time with it,
+    /// so a what-if on durations needs no rebuild: clone the graph, set,
+    /// recompute. Edges and order are unchanged.
+    pub fn set_duration(&mut self, id: ModuleId, seconds: f64) -> Result<(), GraphError> {
+        let m = &mut self.graph[NodeIndex::new(id.index())];
+        if !(seconds.is_finite() && seconds >= 0.0) {
+            return Err(GraphError::InvalidDuration {
+                module: m.name.clone(),
+                value: seconds,
+            });
+        }
+        if let Some(md) = m.metadata_s {
+            m.metadata_s = Some(if m.duration_s > 0.0 {
+                (md * seconds / m.duration_s).min(seconds)
+            } else {
+                md.min(seconds)
+            });
+        }
+        m.duration_s = seconds;
+        Ok(())
+    }
+
     /// The roots plus everything they transitively depend on, sorted by id:
     /// what must be built to build the roots.
     pub fn dependency_closure(&self, roots: &[ModuleId]) -> Vec<ModuleId> {
@@ -859,6 +881,21 @@ mod tests {
             b.build().unwrap_err(),
             GraphError::InvalidMetadataTime { .. }
         ));
+    }
+
+    #[test]
+    fn set_duration_scales_metadata_and_rejects_bad_values() {
+        let mut b = GraphBuilder::new();
+        let mut m = Module::new("a", 10.0);
+        m.metadata_s = Some(4.0);
+        b.add(m, vec![]);
+        let mut g = b.build().unwrap();
+        g.set_duration(ModuleId(0), 5.0).unwrap();
+        assert_eq!(g.duration(ModuleId(0)), 5.0);
+        assert_eq!(g.module(ModuleId(0)).metadata_s, Some(2.0));
+        assert!(g.set_duration(ModuleId(0), -1.0).is_err());
+        assert!(g.set_duration(ModuleId(0), f64::NAN).is_err());
+        assert_eq!(g.duration(ModuleId(0)), 5.0);
     }
 
     #[test]
