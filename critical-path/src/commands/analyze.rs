@@ -440,10 +440,20 @@ fn write_pictures(
         ),
     };
     let (slots, lanes, label) = if observed {
-        let origin = g
+        // Times that already count from the build's start (Cargo, Ninja)
+        // are drawn as they are, so the pictures agree with the observed
+        // chain in the report; others (epoch seconds, say) from the first
+        // start.
+        let first = g
             .modules()
             .filter_map(|m| m.observed_start_s)
             .fold(f64::INFINITY, f64::min);
+        let wall = g.observed_wall().unwrap_or(0.0);
+        let origin = if (0.0..wall).contains(&first) {
+            0.0
+        } else {
+            first
+        };
         let intervals: Vec<(f64, f64)> = g
             .modules()
             .map(|m| {

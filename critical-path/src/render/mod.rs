@@ -77,9 +77,12 @@ pub(crate) fn lane_order(t: &Timeline, n: usize) -> Vec<u32> {
     let mut order: Vec<u32> = (0..n as u32).collect();
     order.sort_by(|&a, &b| {
         let (sa, sb) = (&t.slots[a as usize], &t.slots[b as usize]);
+        // At equal starts the shorter first, so a module that took no time
+        // is not pushed behind its neighbour.
         sa.worker
             .cmp(&sb.worker)
             .then(sa.start_s.total_cmp(&sb.start_s))
+            .then(sa.end_s.total_cmp(&sb.end_s))
             .then(a.cmp(&b))
     });
     order

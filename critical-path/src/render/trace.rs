@@ -152,12 +152,15 @@ fn for_each_event(t: &Timeline, mut emit: impl FnMut(Value)) {
         if let Some(k) = step.next_kind {
             extra.insert("next_waits_for".into(), json!(k));
         }
-        emit(json!({
-            "ph": "X", "pid": PATH_PID, "tid": 0,
-            "name": g.name(step.module), "cat": "critical",
-            "ts": ts, "dur": end - ts,
-            "args": args(step.module, &mut extra),
-        }));
+        emit(slice(
+            PATH_PID,
+            0,
+            g.name(step.module),
+            "critical",
+            ts,
+            end - ts,
+            args(step.module, &mut extra),
+        ));
     }
 
     // The schedule, lane by lane in time order.
@@ -176,13 +179,38 @@ fn for_each_event(t: &Timeline, mut emit: impl FnMut(Value)) {
         let mut extra = serde_json::Map::new();
         extra.insert("start_s".into(), json!(s.start_s));
         extra.insert("end_s".into(), json!(s.end_s));
-        emit(json!({
-            "ph": "X", "pid": SCHEDULE_PID, "tid": s.worker,
-            "name": g.name(id),
-            "cat": if critical[i as usize] { "critical" } else { "module" },
-            "ts": ts, "dur": end - ts,
-            "args": args(id, &mut extra),
-        }));
+        emit(slice(
+            SCHEDULE_PID,
+            s.worker,
+            g.name(id),
+            if critical[i as usize] {
+                "critical"
+            } else {
+                "module"
+            },
+            ts,
+            end - ts,
+            args(id, &mut extra),
+        ));
+    }
+}
+
+/// A module's event: a complete (`X`) event, or a thread-scoped instant
+/// (`i`) event when it took no time. Zero-length `X` events are legal but
+/// viewers mishandle them: Catapult nests one under the slice starting at
+/// the same microsecond, and speedscope stretches that slice to the end of
+/// the track.
+fn slice(pid: u32, tid: u32, name: &str, cat: &str, ts: i64, dur: i64, args: Value) -> Value {
+    if dur > 0 {
+        json!({
+            "ph": "X", "pid": pid, "tid": tid, "name": name, "cat": cat,
+            "ts": ts, "dur": dur, "args": args,
+        })
+    } else {
+        json!({
+            "ph": "i", "s": "t", "pid": pid, "tid": tid, "name": name, "cat": cat,
+            "ts": ts, "args": args,
+        })
     }
 }
 
@@ -194,7 +222,8 @@ mod tests {
     use super::*;
     use depgraph::generate::{GenOptions, layered};
 
-    /// Checks what Perfetto and chrome://tracing need; returns the X events.
+    /// Checks what Perfetto and chrome://tracing need; returns the modules'
+    /// events (`X`, or `i` for those that took no time).
     fn validate(trace: &Value) -> Vec<Value> {
         // Round trip through text.
         let text = serde_json::to_string(trace).unwrap();
@@ -218,6 +247,13 @@ mod tests {
                     assert!(e["args"]["module"].is_string());
                     assert!(e["args"]["duration_s"].is_number());
                     assert!(e["args"]["slack_s"].is_number());
+                    xs.push(e.clone());
+                }
+                "i" => {
+                    assert_eq!(e["s"], "t", "{e}");
+                    assert!(e["ts"].as_i64().unwrap() >= 0, "{e}");
+                    assert!(e["tid"].is_u64(), "{e}");
+                    assert!(e["args"]["module"].is_string());
                     xs.push(e.clone());
                 }
                 "M" => {
@@ -273,7 +309,7 @@ mod tests {
         assert_eq!(sched.len(), g.len());
         assert_eq!(path.len(), p.steps.len());
         // Path on its own track adds up to the critical path length.
-        let total: i64 = path.iter().map(|e| e["dur"].as_i64().unwrap()).sum();
+        let total: i64 = path.iter().map(|e| e["dur"].as_i64().unwrap_or(0)).sum();
         assert!((total as f64 / 1e6 - p.length_s).abs() < 1e-3 * p.steps.len() as f64);
         // Every module once in the schedule.
         let mut names: Vec<&str> = sched.iter().map(|e| e["name"].as_str().unwrap()).collect();
@@ -286,6 +322,38 @@ mod tests {
                 .filter(|e| e["cat"] == "critical")
                 .all(|e| e["args"]["slack_s"] == 0.0)
         );
+    }
+
+    #[test]
+    fn a_module_that_took_no_time_is_an_instant_at_its_start() {
+        // Cargo reports some build-script runs as 0.00 s, starting at the
+        // same moment as the next unit on the same job.
+        let g = graph(&[("a", 2.0, &[]), ("b", 1.0, &["a"]), ("z", 0.0, &["a"])]);
+        let p = g.critical_path();
+        let slot = |start_s, end_s| depgraph::Slot {
+            start_s,
+            end_s,
+            worker: 0,
+        };
+        // b has the lower id: only the tie-break on the end puts z first.
+        let slots = [slot(0.0, 2.0), slot(2.0, 3.0), slot(2.0, 2.0)];
+        let t = Timeline {
+            graph: &g,
+            path: &p,
+            slots: &slots,
+            lanes: 1,
+            title: "t".into(),
+            schedule_label: "observed".into(),
+        };
+        let events = validate(&chrome_trace(&t));
+        let sched: Vec<&Value> = events.iter().filter(|e| e["pid"] == 1).collect();
+        let by_name = |n: &str| *sched.iter().find(|e| e["name"] == n).unwrap();
+        assert_eq!(by_name("z")["ph"], "i");
+        assert_eq!(by_name("z")["ts"], 2_000_000);
+        assert_eq!(by_name("b")["ph"], "X");
+        assert_eq!(by_name("b")["ts"], 2_000_000);
+        assert_eq!(by_name("b")["dur"], 1_000_000);
+        assert!(sched.iter().all(|e| e["dur"] != 0));
     }
 
     #[test]
