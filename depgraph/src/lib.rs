@@ -5,6 +5,7 @@
 //! - [`input`]: readers for native JSON, DOT plus times, Cargo timings and Ninja logs.
 
 pub mod analysis;
+pub mod codeowners;
 pub mod generate;
 pub mod graph;
 pub mod input;
