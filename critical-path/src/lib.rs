@@ -6,6 +6,7 @@
 pub mod commands;
 pub mod render;
 pub mod report;
+pub mod tui;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -70,6 +71,8 @@ pub enum Command {
     WhatIf(commands::what_if::WhatIfArgs),
     /// Print the graph read from any input as native JSON.
     Export(commands::export::ExportArgs),
+    /// Interactive terminal UI: critical path, slack, top paths, what-if.
+    Tui(commands::tui::TuiArgs),
 }
 
 /// Parses the command line, runs the command and maps its outcome to an exit
@@ -94,6 +97,18 @@ pub fn main() -> ExitCode {
         }
     };
     init_logging(cli.verbose);
+    // The TUI draws on the terminal itself, and its panic hook may restore
+    // the terminal from another thread: stdout must not be held locked by
+    // the buffer below.
+    if let Command::Tui(args) = &cli.command {
+        return match commands::tui::run(args) {
+            Ok(exit) => exit.into(),
+            Err(e) => {
+                eprintln!("critical-path: error: {e:#}");
+                Exit::BadInput.into()
+            }
+        };
+    }
     // Buffered: a million slack rows through a line-buffered stdout would
     // be a million write calls.
     let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
@@ -101,6 +116,7 @@ pub fn main() -> ExitCode {
         Command::Analyze(args) => commands::analyze::run(args, &mut out),
         Command::Slack(args) => commands::slack::run(args, &mut out),
         Command::Export(args) => commands::export::run(args, &mut out),
+        Command::Tui(_) => unreachable!("the TUI runs before stdout is locked"),
         Command::WhatIf(args) => {
             let sub = matches
                 .subcommand_matches("what-if")

@@ -3,6 +3,7 @@
 pub mod analyze;
 pub mod export;
 pub mod slack;
+pub mod tui;
 pub mod what_if;
 
 use std::path::{Path, PathBuf};
