@@ -47,7 +47,8 @@ Examples:
   critical-path analyze fixtures/monorepo-1000.json --jobs 16 --top 3
   critical-path analyze target/cargo-timings/cargo-timing.html --svg cp.svg
   critical-path slack fixtures/monorepo-1000.json --format json
-  critical-path what-if fixtures/monorepo-1000.json --split ads-0333=4";
+  critical-path what-if fixtures/monorepo-1000.json --split ads-0333=4
+  critical-path tui fixtures/monorepo-1000.json --jobs 16";
 
 /// Critical path, slack, N-worker simulation and what-if analysis of a
 /// timed module graph.
