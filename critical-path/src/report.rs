@@ -3,18 +3,31 @@
 
 use std::fmt::Write as _;
 
-/// Seconds as a person reads them: `0.42 s`, `12.3 s`, `4m 05s`, `1h 02m`.
+/// Seconds as a person reads them in a table: `0.42 s`, `12.3 s`,
+/// `4m 05s`, `1h 02m`.
 pub fn secs(s: f64) -> String {
+    duration(s, 10.0, 100.0)
+}
+
+/// Seconds as a short label (pictures): `4.2 s`, `59.9 s`, `3m 07s`,
+/// `1h 02m`.
+pub fn secs_short(s: f64) -> String {
+    duration(s, 0.0, 59.95)
+}
+
+/// Two decimals below `two_decimals_below`, one below `minutes_from`, then
+/// minutes and seconds, then hours and minutes.
+fn duration(s: f64, two_decimals_below: f64, minutes_from: f64) -> String {
     if !s.is_finite() {
-        return format!("{s}");
+        return format!("{s} s");
     }
     let a = s.abs();
     let sign = if s < 0.0 { "-" } else { "" };
-    if a < 10.0 {
+    if a < two_decimals_below {
         format!("{sign}{a:.2} s")
-    } else if a < 100.0 {
+    } else if a < minutes_from {
         format!("{sign}{a:.1} s")
-    } else if a < 3600.0 {
+    } else if a.round() < 3600.0 {
         let t = a.round() as u64;
         format!("{sign}{}m {:02}s", t / 60, t % 60)
     } else {
@@ -119,6 +132,16 @@ mod tests {
         assert_eq!(secs(12.34), "12.3 s");
         assert_eq!(secs(245.0), "4m 05s");
         assert_eq!(secs(3725.0), "1h 02m");
+        assert_eq!(secs(-5.5), "-5.50 s");
+    }
+
+    #[test]
+    fn short_seconds_for_labels() {
+        assert_eq!(secs_short(4.24), "4.2 s");
+        assert_eq!(secs_short(59.9), "59.9 s");
+        assert_eq!(secs_short(59.97), "1m 00s");
+        assert_eq!(secs_short(187.0), "3m 07s");
+        assert_eq!(secs_short(3720.0), "1h 02m");
     }
 
     #[test]

@@ -153,25 +153,8 @@ fn slack(graph: &ModuleGraph) -> Vec<f64> {
     // To the microsecond: no `1e-14 s` of floating-point noise on the path.
     graph
         .ids()
-        .map(|id| (cpm.slack(id) * 1e6).round() / 1e6)
+        .map(|id| crate::report::round(cpm.slack(id)))
         .collect()
-}
-
-/// A duration for people: `4.2 s`, `3m 07s`, `1h 02m`.
-pub fn human_duration(s: f64) -> String {
-    if !s.is_finite() {
-        return format!("{s} s");
-    }
-    if s < 59.95 {
-        return format!("{s:.1} s");
-    }
-    let total = s.round() as u64;
-    if total < 3600 {
-        format!("{}m {:02}s", total / 60, total % 60)
-    } else {
-        let minutes = (s / 60.0).round() as u64;
-        format!("{}h {:02}m", minutes / 60, minutes % 60)
-    }
 }
 
 #[cfg(test)]
@@ -255,14 +238,5 @@ pub(crate) mod tests {
             ("d", 1.0, &["b", "c"]),
         ]);
         assert_eq!(slack(&g), vec![0.0, 0.0, 4.0, 0.0]);
-    }
-
-    #[test]
-    fn human_durations() {
-        assert_eq!(human_duration(4.24), "4.2 s");
-        assert_eq!(human_duration(59.9), "59.9 s");
-        assert_eq!(human_duration(59.97), "1m 00s");
-        assert_eq!(human_duration(187.0), "3m 07s");
-        assert_eq!(human_duration(3720.0), "1h 02m");
     }
 }

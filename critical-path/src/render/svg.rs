@@ -12,7 +12,8 @@ use std::fmt::Write;
 
 use depgraph::ModuleId;
 
-use super::{Timeline, human_duration, slack};
+use super::{Timeline, slack};
+use crate::report::secs_short;
 
 /// Width of the picture.
 const WIDTH: f64 = 1200.0;
@@ -167,14 +168,14 @@ pub fn svg(t: &Timeline) -> String {
         "{} modules · {} dependencies · {} of work · critical path {}",
         thousands(g.len()),
         thousands(g.edge_count()),
-        human_duration(g.total_work()),
-        human_duration(t.path.length_s),
+        secs_short(g.total_work()),
+        secs_short(t.path.length_s),
     );
     if t.drawn() > 0 {
         let _ = write!(
             head,
             " · makespan {} ({})",
-            human_duration(makespan),
+            secs_short(makespan),
             t.schedule_label
         );
     }
@@ -185,7 +186,7 @@ pub fn svg(t: &Timeline) -> String {
     let _ = write!(
         body,
         r#"<text class="h" x="{PAD}" y="{y}">Critical path · {} · {} module{}</text>"#,
-        human_duration(t.path.length_s),
+        secs_short(t.path.length_s),
         thousands(t.path.steps.len()),
         if t.path.steps.len() == 1 { "" } else { "s" },
     );
@@ -222,23 +223,23 @@ pub fn svg(t: &Timeline) -> String {
                 tip,
                 "{}\n{} on the path (step {} of {}), from {} to {}",
                 m.name,
-                human_duration(first.span_s),
+                secs_short(first.span_s),
                 b.steps.start + 1,
                 t.path.steps.len(),
-                human_duration(first.start_s),
-                human_duration(first.start_s + first.span_s),
+                secs_short(first.start_s),
+                secs_short(first.start_s + first.span_s),
             );
             if first.span_s < m.duration_s {
                 let _ = write!(
                     tip,
                     "\nbuilds in {}; the next step waits only for its metadata",
-                    human_duration(m.duration_s)
+                    secs_short(m.duration_s)
                 );
             }
             if let Some(p) = &m.path {
                 let _ = write!(tip, "\n{p}");
             }
-            label = Some((m.name.as_str(), human_duration(first.span_s)));
+            label = Some((m.name.as_str(), secs_short(first.span_s)));
         } else {
             class = "cm";
             let _ = write!(
@@ -247,7 +248,7 @@ pub fn svg(t: &Timeline) -> String {
                 b.steps.len(),
                 g.name(first.module),
                 g.name(t.path.steps[b.steps.end - 1].module),
-                human_duration(b.span_s),
+                secs_short(b.span_s),
             );
         }
         let _ = write!(
@@ -295,7 +296,7 @@ pub fn svg(t: &Timeline) -> String {
         body,
         r#"<text class="h" x="{PAD}" y="{y}">Schedule · {} · {}</text>"#,
         esc(&t.schedule_label),
-        human_duration(makespan)
+        secs_short(makespan)
     );
     legend(&mut body, y, merged > 0);
     y += 14.0;
@@ -372,15 +373,15 @@ pub fn svg(t: &Timeline) -> String {
                 tip,
                 "{}\n{}: {} → {}, job {}",
                 m.name,
-                human_duration(m.duration_s),
-                human_duration(b.start_s),
-                human_duration(b.end_s),
+                secs_short(m.duration_s),
+                secs_short(b.start_s),
+                secs_short(b.end_s),
                 b.lane + 1
             );
             if b.critical {
                 tip.push_str("\non the critical path");
             } else {
-                let _ = write!(tip, "\nslack {}", human_duration(slack[b.first.index()]));
+                let _ = write!(tip, "\nslack {}", secs_short(slack[b.first.index()]));
             }
             if let Some(p) = &m.path {
                 let _ = write!(tip, "\n{p}");
@@ -396,9 +397,9 @@ pub fn svg(t: &Timeline) -> String {
                 } else {
                     ""
                 },
-                human_duration(b.work_s),
-                human_duration(b.start_s),
-                human_duration(b.end_s),
+                secs_short(b.work_s),
+                secs_short(b.start_s),
+                secs_short(b.end_s),
                 b.lane + 1
             );
         }
@@ -478,7 +479,7 @@ pub fn svg(t: &Timeline) -> String {
             r##"<text class="ax" x="{}" y="{}" text-anchor="{anchor}" style="fill:#c2410c">critical path {}</text>"##,
             f1(cx + dx),
             f1(gantt_top - 5.0),
-            human_duration(t.path.length_s)
+            secs_short(t.path.length_s)
         );
     }
     y = gantt_bottom + 40.0;
