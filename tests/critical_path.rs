@@ -778,3 +778,286 @@ fn slack_and_what_if_on_real_fixtures_agree_with_reference() {
         }
     }
 }
+
+const CODEOWNERS: &str = "fixtures/codeowners/monorepo-1000.CODEOWNERS";
+
+/// Each module's owners by the CODEOWNERS engine itself (depgraph), asked
+/// for the module's `path` as it is; no path, no owners.
+fn engine_owners(fixture: &Value) -> HashMap<String, Vec<String>> {
+    use depgraph::codeowners::{CodeOwners, Dialect};
+    let (co, warnings) = CodeOwners::load(&root().join(CODEOWNERS), Dialect::GitHub).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    fixture["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let owners = m["path"]
+                .as_str()
+                .map(|p| co.owners(p).into_iter().map(str::to_owned).collect())
+                .unwrap_or_default();
+            (m["name"].as_str().unwrap().to_owned(), owners)
+        })
+        .collect()
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn monorepo() -> Value {
+    serde_json::from_str(&std::fs::read_to_string(root().join(MONOREPO)).unwrap()).unwrap()
+}
+
+#[test]
+fn codeowners_adds_owners_to_the_critical_path() {
+    let fixture = monorepo();
+    let expected = engine_owners(&fixture);
+    let r = json(&[
+        "analyze",
+        MONOREPO,
+        "--codeowners",
+        CODEOWNERS,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r["codeowners"], CODEOWNERS);
+    assert_eq!(r["team"], Value::Null);
+    let steps = r["critical_path"]["modules"].as_array().unwrap();
+    for s in steps {
+        let name = s["name"].as_str().unwrap();
+        assert_eq!(strings(&s["owners"]), expected[name], "{name}");
+    }
+    // A few by hand: a library, an app with two owners, a module without a path.
+    let of = |name: &str| {
+        let s = steps.iter().find(|s| s["name"] == name).unwrap();
+        strings(&s["owners"])
+    };
+    assert_eq!(of("core-0002"), ["@org/foundation"]);
+    assert_eq!(of("api-0937"), ["@org/apps", "@org/identity"]);
+    assert!(of("feeds-0056").is_empty(), "no path, no owners");
+    // The fixture's critical path crosses several teams.
+    let teams: std::collections::BTreeSet<String> =
+        steps.iter().flat_map(|s| strings(&s["owners"])).collect();
+    assert!(teams.len() >= 5, "{teams:?}");
+
+    // Without --codeowners: the field is there, empty.
+    let plain = json(&["analyze", MONOREPO, "--format", "json"]);
+    assert_eq!(plain["codeowners"], Value::Null);
+    for s in plain["critical_path"]["modules"].as_array().unwrap() {
+        assert_eq!(s["owners"], serde_json::json!([]));
+    }
+
+    // Text: an owners column with the same owners.
+    let o = run(&["analyze", MONOREPO, "--codeowners", CODEOWNERS]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    let header = text
+        .lines()
+        .find(|l| l.contains("potential improvement") && l.contains('#'))
+        .unwrap();
+    assert!(header.trim_end().ends_with("owners"), "{header}");
+    for s in steps {
+        let name = s["name"].as_str().unwrap();
+        let line = text
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(name))
+            .unwrap_or_else(|| panic!("no row for {name}:\n{text}"));
+        let owners = expected[name].join(" ");
+        let owners = if owners.is_empty() {
+            "-".into()
+        } else {
+            owners
+        };
+        assert!(line.trim_end().ends_with(&owners), "{line}");
+    }
+}
+
+#[test]
+fn team_critical_path_ends_at_the_teams_last_module() {
+    let fixture = monorepo();
+    let owners = engine_owners(&fixture);
+    let reference = Reference::from_native(&json(&["export", MONOREPO]));
+    let slack = json(&["slack", MONOREPO, "--format", "json"]);
+    let end: HashMap<String, f64> = slack
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let es = m["earliest_start_s"].as_f64().unwrap();
+            let d = m["duration_s"].as_f64().unwrap();
+            (m["name"].as_str().unwrap().to_owned(), es + d)
+        })
+        .collect();
+    // Module ids are the fixture's order: ties go to the first.
+    let order: Vec<String> = fixture["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap().to_owned())
+        .collect();
+    for team in [
+        "@org/payments",
+        "@org/data",
+        "@org/identity",
+        "@org/foundation",
+    ] {
+        let mine: Vec<&String> = order
+            .iter()
+            .filter(|n| owners[*n].iter().any(|o| o == team))
+            .collect();
+        let last = mine.iter().map(|n| end[*n]).fold(0.0, f64::max);
+        let expected = mine.iter().find(|n| close(end[**n], last)).unwrap();
+
+        let r = json(&[
+            "analyze",
+            MONOREPO,
+            "--codeowners",
+            CODEOWNERS,
+            "--team",
+            team,
+            "--format",
+            "json",
+        ]);
+        let t = &r["team"];
+        assert_eq!(t["name"], team);
+        assert_eq!(t["target"].as_str().unwrap(), expected.as_str(), "{team}");
+        let steps = t["modules"].as_array().unwrap();
+        assert_eq!(steps.last().unwrap()["name"], t["target"]);
+        let first = steps[0]["name"].as_str().unwrap();
+        assert!(reference.deps[first].is_empty(), "{team}: {first} has deps");
+        for w in steps.windows(2) {
+            let (a, b) = (
+                w[0]["name"].as_str().unwrap(),
+                w[1]["name"].as_str().unwrap(),
+            );
+            assert!(
+                reference.deps[b].iter().any(|(d, _)| d == a),
+                "{team}: {b} does not depend on {a}"
+            );
+        }
+        let es = reference.earliest_starts();
+        let duration = t["duration_s"].as_f64().unwrap();
+        assert!(close(duration, last), "{team}: {duration} vs {last}");
+        let mut spans = 0.0;
+        let mut other_s = 0.0;
+        let mut other_teams = std::collections::BTreeSet::new();
+        for s in steps {
+            let name = s["name"].as_str().unwrap();
+            assert!(close(s["start_s"].as_f64().unwrap(), es[name]), "{name}");
+            assert_eq!(strings(&s["owners"]), owners[name], "{name}");
+            let other = !owners[name].iter().any(|o| o == team);
+            assert_eq!(s["other_team"], other, "{team}: {name}");
+            let span = s["span_s"].as_f64().unwrap();
+            spans += span;
+            if other {
+                other_s += span;
+                other_teams.extend(owners[name].iter().cloned());
+            }
+        }
+        assert!(
+            close(spans, duration),
+            "{team}: spans {spans} vs {duration}"
+        );
+        assert!(
+            close(t["other_teams_s"].as_f64().unwrap(), other_s),
+            "{team}"
+        );
+        assert_eq!(
+            strings(&t["other_teams"]),
+            other_teams.into_iter().collect::<Vec<_>>()
+        );
+    }
+
+    // Text: the section, `!` on other teams' rows, and the closing line.
+    let o = run(&[
+        "analyze",
+        MONOREPO,
+        "--codeowners",
+        CODEOWNERS,
+        "--team",
+        "@org/payments",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    let r = json(&[
+        "analyze",
+        MONOREPO,
+        "--codeowners",
+        CODEOWNERS,
+        "--team",
+        "@org/payments",
+        "--format",
+        "json",
+    ]);
+    let t = &r["team"];
+    let steps = t["modules"].as_array().unwrap();
+    let heading = format!(
+        "critical path to @org/payments's {}: {} modules, ",
+        t["target"].as_str().unwrap(),
+        steps.len()
+    );
+    assert!(text.contains(&heading), "{text}");
+    let section = &text[text.find(&heading).unwrap()..];
+    let flagged = steps.iter().filter(|s| s["other_team"] == true).count();
+    assert!(flagged > 0 && flagged < steps.len(), "{flagged}");
+    for s in steps {
+        let name = s["name"].as_str().unwrap();
+        let row = section
+            .lines()
+            .find(|l| l.split_whitespace().any(|w| w == name))
+            .unwrap();
+        let marked = row.split_whitespace().nth(1) == Some("!");
+        assert_eq!(marked, s["other_team"] == true, "{row}");
+    }
+    let share = t["other_teams_s"].as_f64().unwrap() / t["duration_s"].as_f64().unwrap();
+    let closing = format!("{flagged} of {} modules (", steps.len());
+    let line = section.lines().find(|l| l.contains(&closing)).unwrap();
+    assert!(line.contains(&format!("{:.0}%)", share * 100.0)), "{line}");
+    for team in strings(&t["other_teams"]) {
+        assert!(line.contains(&team), "{line}");
+    }
+}
+
+#[test]
+fn team_errors_exit_2_with_one_line() {
+    for (args, expect) in [
+        (
+            vec!["--codeowners", CODEOWNERS, "--team", "@org/nobody"],
+            "@org/nobody",
+        ),
+        (vec!["--team", "@org/payments"], "--codeowners"),
+        (
+            vec![
+                "--codeowners",
+                CODEOWNERS,
+                "--team",
+                "@org/payments",
+                "--target",
+                "api-0937",
+            ],
+            "pick one",
+        ),
+    ] {
+        let o = run(&[&["analyze", MONOREPO], args.as_slice()].concat());
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = stderr(&o);
+        assert!(err.contains(expect), "{args:?}: {err}");
+        assert!(o.stdout.is_empty(), "{args:?}");
+    }
+    // An unknown team's error names teams that do own modules.
+    let err = stderr(&run(&[
+        "analyze",
+        MONOREPO,
+        "--codeowners",
+        CODEOWNERS,
+        "--team",
+        "@org/nobody",
+    ]));
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("@org/apps"), "{err}");
+}

@@ -8,13 +8,14 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use depgraph::{CriticalPath, ModuleGraph, ObservedChain, Schedule, Slot};
+use depgraph::{Cpm, CriticalPath, ModuleGraph, ModuleId, ObservedChain, Schedule, Slot};
 use serde::Serialize;
 
 use super::{InputArgs, OutputFormat, default_jobs};
 use crate::Exit;
 use crate::render::{self, Timeline};
 use crate::report::{Align, Table, bar, round, secs};
+use crate::tui::Owners;
 
 #[derive(Args, Debug)]
 pub struct AnalyzeArgs {
@@ -51,6 +52,16 @@ pub struct AnalyzeArgs {
     /// CI gate: exit 1 when the critical path is longer than SECONDS.
     #[arg(long, value_name = "SECONDS")]
     pub max_critical_path: Option<f64>,
+
+    /// A CODEOWNERS file (GitHub's syntax): show the owners of each module
+    /// on the critical path, by its `path`.
+    #[arg(long, value_name = "FILE")]
+    pub codeowners: Option<PathBuf>,
+
+    /// With --codeowners: the critical path to the module of TEAM that
+    /// finishes last, flagging the modules of other teams on it.
+    #[arg(long, value_name = "TEAM", requires = "codeowners")]
+    pub team: Option<String>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -81,6 +92,37 @@ pub struct Report {
     pub top_paths: Vec<TopPath>,
     pub max_critical_path_s: Option<f64>,
     pub over_budget: bool,
+    /// The `--codeowners` file the owners come from, if any.
+    pub codeowners: Option<String>,
+    /// `--team`: the critical path to that team's last-finishing module.
+    pub team: Option<TeamReport>,
+}
+
+/// The critical path that ends at a team's last-finishing module.
+#[derive(Serialize)]
+pub struct TeamReport {
+    /// The team as CODEOWNERS spells it.
+    pub name: String,
+    /// The team's module that finishes last (earliest start + duration).
+    pub target: String,
+    pub duration_s: f64,
+    pub modules: Vec<TeamModule>,
+    /// Time the path spends in modules the team does not own.
+    pub other_teams_s: f64,
+    /// The owners of those modules, sorted.
+    pub other_teams: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct TeamModule {
+    pub name: String,
+    pub duration_s: f64,
+    pub span_s: f64,
+    pub start_s: f64,
+    pub owners: Vec<String>,
+    /// Not owned by the team: another team's (or no one's) module on the
+    /// team's critical path.
+    pub other_team: bool,
 }
 
 #[derive(Serialize)]
@@ -99,6 +141,8 @@ pub struct PathModule {
     pub start_s: f64,
     pub share: f64,
     pub potential_improvement_s: f64,
+    /// Owners by CODEOWNERS (`--codeowners`); empty without one.
+    pub owners: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -132,8 +176,17 @@ pub fn run(args: &AnalyzeArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
             args.input.check_output(flag, p)?;
         }
     }
+    if let (Some(team), Some(target)) = (&args.team, &args.input.target) {
+        anyhow::bail!(
+            "--team {team} and --target {target} both choose where the critical path ends; pick one"
+        );
+    }
     let input = args.input.load()?;
     let g = &input.graph;
+    let owners = match &args.codeowners {
+        Some(p) => Some(super::owners::load(p, g)?),
+        None => None,
+    };
     let jobs = args.jobs.map_or_else(default_jobs, |j| j as usize);
 
     let t = Instant::now();
@@ -163,6 +216,10 @@ pub fn run(args: &AnalyzeArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
     } else {
         Vec::new()
     };
+    let team = match (&args.team, &owners) {
+        (Some(team), Some(owners)) => Some(team_report(args, g, &cpm, owners, team)?),
+        _ => None,
+    };
     let observed_wall = g.observed_wall();
     let chain = g.observed_chain();
 
@@ -180,7 +237,7 @@ pub fn run(args: &AnalyzeArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
         modules: g.len(),
         edges: g.edge_count(),
         total_work_s: round(total),
-        critical_path: path_report(g, &path, &improvements),
+        critical_path: path_report(g, &path, &improvements, owners.as_ref()),
         parallelism: round(parallelism(total, path.length_s)),
         jobs,
         makespan_s: round(schedule.makespan_s),
@@ -199,6 +256,8 @@ pub fn run(args: &AnalyzeArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
             .collect(),
         max_critical_path_s: args.max_critical_path,
         over_budget,
+        codeowners: args.codeowners.as_ref().map(|p| p.display().to_string()),
+        team,
     };
 
     if args.svg.is_some() || args.trace.is_some() {
@@ -237,7 +296,104 @@ fn parallelism(total: f64, path: f64) -> f64 {
     if path > 0.0 { total / path } else { 1.0 }
 }
 
-fn path_report(g: &ModuleGraph, path: &CriticalPath, improvements: &[f64]) -> PathReport {
+fn owners_of(owners: Option<&Owners>, id: ModuleId) -> Vec<String> {
+    owners.map_or_else(Vec::new, |o| o.of(id).map(str::to_owned).collect())
+}
+
+/// `--team`: the team's module that finishes last (earliest start plus
+/// duration; lowest id on ties) and the critical path to it.
+fn team_report(
+    args: &AnalyzeArgs,
+    g: &ModuleGraph,
+    cpm: &Cpm,
+    owners: &Owners,
+    team: &str,
+) -> anyhow::Result<TeamReport> {
+    // Teams are case-insensitive on GitHub; `org/team` means `@org/team`.
+    let find = |t: &str| {
+        owners
+            .teams()
+            .iter()
+            .find(|x| x.eq_ignore_ascii_case(t))
+            .cloned()
+    };
+    let name = find(team)
+        .or_else(|| find(&format!("@{team}")))
+        .ok_or_else(|| {
+            let teams = owners.teams();
+            let codeowners = args
+                .codeowners
+                .as_deref()
+                .map_or_else(String::new, |p| p.display().to_string());
+            if teams.is_empty() {
+                return anyhow::anyhow!(
+                    "--team {team}: {codeowners} gives no module of {} an owner",
+                    super::display_inputs(&args.input.inputs)
+                );
+            }
+            const SHOW: usize = 6;
+            let mut few = teams[..teams.len().min(SHOW)].join(", ");
+            if teams.len() > SHOW {
+                few.push_str(&format!(", … ({} in all)", teams.len()));
+            }
+            anyhow::anyhow!(
+                "--team {team}: no module of {} has that owner in {codeowners}; teams that own modules: {few}",
+                super::display_inputs(&args.input.inputs)
+            )
+        })?;
+    let owns = |id: ModuleId| owners.of(id).any(|o| o == name);
+    let mut target: Option<(ModuleId, f64)> = None;
+    for id in g.ids().filter(|&id| owns(id)) {
+        let end = cpm.earliest_start[id.index()] + g.duration(id);
+        if target.is_none_or(|(_, best)| end > best) {
+            target = Some((id, end));
+        }
+    }
+    let (target, _) = target.expect("the team owns a module");
+    let path = g.critical_path_to(target);
+    let mut other_teams: Vec<String> = Vec::new();
+    let mut other_teams_s = 0.0;
+    let modules = path
+        .steps
+        .iter()
+        .map(|s| {
+            let other_team = !owns(s.module);
+            let module_owners = owners_of(Some(owners), s.module);
+            if other_team {
+                other_teams_s += s.span_s;
+                for o in &module_owners {
+                    if !other_teams.contains(o) {
+                        other_teams.push(o.clone());
+                    }
+                }
+            }
+            TeamModule {
+                name: g.name(s.module).to_owned(),
+                duration_s: round(g.duration(s.module)),
+                span_s: round(s.span_s),
+                start_s: round(s.start_s),
+                owners: module_owners,
+                other_team,
+            }
+        })
+        .collect();
+    other_teams.sort_unstable();
+    Ok(TeamReport {
+        name,
+        target: g.name(target).to_owned(),
+        duration_s: round(path.length_s),
+        modules,
+        other_teams_s: round(other_teams_s),
+        other_teams,
+    })
+}
+
+fn path_report(
+    g: &ModuleGraph,
+    path: &CriticalPath,
+    improvements: &[f64],
+    owners: Option<&Owners>,
+) -> PathReport {
     PathReport {
         duration_s: round(path.length_s),
         modules: path
@@ -255,6 +411,7 @@ fn path_report(g: &ModuleGraph, path: &CriticalPath, improvements: &[f64]) -> Pa
                     0.0
                 }),
                 potential_improvement_s: round(imp),
+                owners: owners_of(owners, s.module),
             })
             .collect(),
     }
@@ -342,6 +499,10 @@ fn write_text(out: &mut dyn Write, r: &Report) -> anyhow::Result<()> {
         ("share", Align::Left),
         ("potential improvement", Align::Right),
     ]);
+    let with_owners = r.codeowners.is_some();
+    if with_owners {
+        header.push(("owners", Align::Left));
+    }
     let mut t = Table::new(&header);
     for (i, m) in r.critical_path.modules.iter().enumerate() {
         let mut row = vec![(i + 1).to_string(), m.name.clone(), secs(m.duration_s)];
@@ -353,6 +514,9 @@ fn write_text(out: &mut dyn Write, r: &Report) -> anyhow::Result<()> {
             format!("{} {:>5.1}%", bar(m.share, 10), m.share * 100.0),
             secs(m.potential_improvement_s),
         ]);
+        if with_owners {
+            row.push(owner_list(&m.owners));
+        }
         t.row(row);
     }
     write!(out, "{}", t.render("  "))?;
@@ -365,6 +529,10 @@ fn write_text(out: &mut dyn Write, r: &Report) -> anyhow::Result<()> {
             out,
             "  on path: time until the next module could start (its metadata, when pipelined)"
         )?;
+    }
+
+    if let Some(team) = &r.team {
+        write_team(out, team)?;
     }
 
     if let Some(c) = &r.observed_chain {
@@ -405,6 +573,83 @@ fn write_text(out: &mut dyn Write, r: &Report) -> anyhow::Result<()> {
             )?;
         }
     }
+    Ok(())
+}
+
+fn owner_list(owners: &[String]) -> String {
+    if owners.is_empty() {
+        "-".into()
+    } else {
+        owners.join(" ")
+    }
+}
+
+/// The `--team` section: the path to the team's last module, other teams'
+/// modules marked `!`, and how much of the path they hold.
+fn write_team(out: &mut dyn Write, t: &TeamReport) -> anyhow::Result<()> {
+    writeln!(
+        out,
+        "\ncritical path to {}'s {}: {} modules, {}",
+        t.name,
+        t.target,
+        t.modules.len(),
+        secs(t.duration_s)
+    )?;
+    let mut table = Table::new(&[
+        ("#", Align::Right),
+        ("", Align::Left),
+        ("module", Align::Left),
+        ("duration", Align::Right),
+        ("start", Align::Right),
+        ("owners", Align::Left),
+    ]);
+    for (i, m) in t.modules.iter().enumerate() {
+        table.row(vec![
+            (i + 1).to_string(),
+            if m.other_team { "!" } else { "" }.into(),
+            m.name.clone(),
+            secs(m.duration_s),
+            secs(m.start_s),
+            owner_list(&m.owners),
+        ]);
+    }
+    write!(out, "{}", table.render("  "))?;
+    let flagged = t.modules.iter().filter(|m| m.other_team).count();
+    if flagged == 0 {
+        writeln!(
+            out,
+            "  all {} modules on {}'s critical path are its own",
+            t.modules.len(),
+            t.name
+        )?;
+        return Ok(());
+    }
+    let share = if t.duration_s > 0.0 {
+        t.other_teams_s / t.duration_s
+    } else {
+        0.0
+    };
+    let unowned = t
+        .modules
+        .iter()
+        .filter(|m| m.other_team && m.owners.is_empty())
+        .count();
+    let mut who = t.other_teams.join(", ");
+    if unowned > 0 {
+        if !who.is_empty() {
+            who.push_str("; ");
+        }
+        who.push_str(&format!("{unowned} without an owner"));
+    }
+    writeln!(
+        out,
+        "  {flagged} of {} modules ({}, {:.0}%) on {}'s critical path belong to other teams: {who}",
+        t.modules.len(),
+        secs(t.other_teams_s),
+        share * 100.0,
+        t.name
+    )?;
+    writeln!(out, "  !: a module {} does not own", t.name)?;
     Ok(())
 }
 

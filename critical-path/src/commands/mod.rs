@@ -2,6 +2,7 @@
 
 pub mod analyze;
 pub mod export;
+pub mod owners;
 pub mod slack;
 pub mod tui;
 pub mod what_if;

@@ -2,16 +2,14 @@
 //! changes in an interactive terminal UI (see [`crate::tui`]).
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use depgraph::ModuleGraph;
-use depgraph::codeowners::{CodeOwners, Dialect};
 
 use super::{InputArgs, default_jobs};
 use crate::Exit;
-use crate::tui::{self, App, Options, Owners, Recompute};
+use crate::tui::{self, App, Options, Recompute};
 
 #[derive(Args, Debug)]
 pub struct TuiArgs {
@@ -32,7 +30,7 @@ pub fn run(args: &TuiArgs) -> anyhow::Result<Exit> {
     // Inputs first: their errors say more than a missing terminal does.
     let input = args.input.load()?;
     let owners = match &args.codeowners {
-        Some(path) => Some(load_owners(path, &input.graph)?),
+        Some(path) => Some(super::owners::load(path, &input.graph)?),
         None => None,
     };
     if !(std::io::stdout().is_terminal() && std::io::stdin().is_terminal()) {
@@ -57,62 +55,4 @@ pub fn run(args: &TuiArgs) -> anyhow::Result<Exit> {
     }
     tui::run(app).context("failed to run the terminal UI")?;
     Ok(Exit::Success)
-}
-
-/// The owners of every module, by its `path`, from a CODEOWNERS file in
-/// GitHub's syntax. Skipped lines are reported on stderr, where they are
-/// seen again when the TUI exits.
-fn load_owners(path: &Path, graph: &ModuleGraph) -> anyhow::Result<Owners> {
-    // The error names the file already: `--codeowners FILE: cannot read ...`.
-    let (codeowners, warnings) =
-        CodeOwners::load(path, Dialect::GitHub).map_err(|e| anyhow::anyhow!("--codeowners {e}"))?;
-    for w in &warnings {
-        eprintln!("warning: {}: {w}", path.display());
-    }
-    Ok(Owners::build(graph, |p| {
-        codeowners
-            .owners(p)
-            .into_iter()
-            .map(str::to_owned)
-            .collect()
-    }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use depgraph::{Dep, GraphBuilder, Module};
-
-    #[test]
-    fn owners_come_from_the_module_paths() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("CODEOWNERS");
-        std::fs::write(
-            &file,
-            "* @org/everyone\n/libs/ @org/platform @alice\n/apps/legacy/\n",
-        )
-        .unwrap();
-        let mut b = GraphBuilder::new();
-        for (name, path) in [
-            ("core", Some("libs/core")),
-            ("app", Some("apps/app")),
-            ("old", Some("apps/legacy/old")),
-            ("gen", None),
-        ] {
-            let mut m = Module::new(name, 1.0);
-            m.path = path.map(str::to_owned);
-            b.add(m, Vec::<Dep>::new());
-        }
-        let g = b.build().unwrap();
-        let owners = load_owners(&file, &g).unwrap();
-        let of = |name: &str| owners.of(g.find(name).unwrap()).collect::<Vec<_>>();
-        assert_eq!(of("core"), ["@org/platform", "@alice"]);
-        assert_eq!(of("app"), ["@org/everyone"]);
-        assert!(of("old").is_empty(), "a rule without owners unowns");
-        assert!(of("gen").is_empty(), "no path, no owners");
-        assert_eq!(owners.teams(), ["@alice", "@org/everyone", "@org/platform"]);
-
-        let err = load_owners(&dir.path().join("missing"), &g).unwrap_err();
-        assert!(format!("{err:#}").contains("missing"), "{err:#}");
-    }
 }
