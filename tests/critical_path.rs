@@ -794,7 +794,7 @@ fn engine_owners(fixture: &Value) -> HashMap<String, Vec<String>> {
         .map(|m| {
             let owners = m["path"]
                 .as_str()
-                .map(|p| co.owners(p).into_iter().map(str::to_owned).collect())
+                .map(|p| co.owners_of_dir(p).into_iter().map(str::to_owned).collect())
                 .unwrap_or_default();
             (m["name"].as_str().unwrap().to_owned(), owners)
         })

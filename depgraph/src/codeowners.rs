@@ -397,6 +397,20 @@ impl CodeOwners {
         out
     }
 
+    /// The deciding rule for a directory (a module's source directory): the
+    /// owner of the files directly in it. So `/features/payments-*/` owns
+    /// the directory `features/payments-0464`, `docs/*` does not own
+    /// `docs/guide` (its files are not owned by that rule), and rules for
+    /// particular files (`*.md`) are left out.
+    pub fn owner_of_dir(&self, dir: &str) -> Option<Match<'_>> {
+        self.owner_of(&dir_probe(dir))
+    }
+
+    /// [`CodeOwners::owners`] for a directory, as [`CodeOwners::owner_of_dir`].
+    pub fn owners_of_dir(&self, dir: &str) -> Vec<&str> {
+        self.owners(&dir_probe(dir))
+    }
+
     fn to_match(&self, r: usize) -> Match<'_> {
         let rule = &self.rules[r];
         Match {
@@ -430,6 +444,13 @@ impl CodeOwners {
             Err(_) => run(&mut Vec::new()),
         });
     }
+}
+
+/// A file directly in `dir` whose name no pattern can spell out (a NUL
+/// character cannot be written in CODEOWNERS), so only wildcards that
+/// match any name in that directory match it.
+fn dir_probe(dir: &str) -> String {
+    format!("{}/\u{0}", dir.trim_end_matches('/'))
 }
 
 /// Strips leading `./` and `/`.
@@ -930,6 +951,29 @@ fn build_sets(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn directories_are_owned_like_the_files_directly_in_them() {
+        let (co, w) = CodeOwners::parse(
+            "* @all\n/features/payments-*/ @pay\ndocs/* @docs\n*.md @md\n/libs/core @core\n/apps/?\n",
+            Dialect::GitHub,
+        );
+        assert!(w.is_empty(), "{w:?}");
+        let dir = |d: &str| co.owners_of_dir(d);
+        assert_eq!(dir("features/payments-0464"), ["@pay"]);
+        assert_eq!(dir("features/payments-0464/"), ["@pay"]);
+        // As a file path the trailing-slash rule does not apply.
+        assert_eq!(co.owners("features/payments-0464"), ["@all"]);
+        // docs/* owns the files in docs, not those in docs/guide.
+        assert_eq!(dir("docs"), ["@docs"]);
+        assert_eq!(dir("docs/guide"), ["@all"]);
+        // A rule for some files of a directory does not own the directory.
+        assert_eq!(dir("notes"), ["@all"]);
+        assert_eq!(dir("libs/core"), ["@core"]);
+        assert_eq!(dir("libs/core/sub"), ["@core"]);
+        assert_eq!(dir(""), ["@all"]);
+        assert_eq!(co.owner_of_dir("features/payments-1").unwrap().line, 2);
+    }
+
     use super::*;
 
     fn gh(text: &str) -> CodeOwners {

@@ -9,7 +9,7 @@ use depgraph::codeowners::{CodeOwners, Dialect};
 use crate::tui::Owners;
 
 /// The owners of every module, by its `path` (a repository-relative
-/// directory, looked up as it is), from a CODEOWNERS file in GitHub's
+/// directory, owned like the files directly in it), from a CODEOWNERS file in GitHub's
 /// syntax. Modules without a path have no owners. Skipped lines are
 /// reported on stderr as warnings naming the file.
 pub fn load(path: &Path, graph: &ModuleGraph) -> anyhow::Result<Owners> {
@@ -21,7 +21,7 @@ pub fn load(path: &Path, graph: &ModuleGraph) -> anyhow::Result<Owners> {
     }
     Ok(Owners::build(graph, |p| {
         codeowners
-            .owners(p)
+            .owners_of_dir(p)
             .into_iter()
             .map(str::to_owned)
             .collect()
