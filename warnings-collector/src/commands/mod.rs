@@ -1,0 +1,13 @@
+//! One file per subcommand, each with its clap `Args` and its `run`.
+
+pub mod owners;
+
+use clap::ValueEnum;
+
+/// Output format of a command.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum OutputFormat {
+    #[default]
+    Text,
+    Json,
+}

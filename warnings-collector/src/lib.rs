@@ -1,0 +1,92 @@
+//! `warnings-collector`: attributes paths (and, later, the warnings found in
+//! them) to their CODEOWNERS owners. The binary's `main` only calls [`main`];
+//! everything else lives here so it can be tested without a process.
+
+pub mod commands;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// The process exit codes, documented in `--help`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// The command did what was asked.
+    Success = 0,
+    /// A check failed (reserved for the checking subcommands to come).
+    CheckFailed = 1,
+    /// Bad usage or bad input; one line on stderr says which file or
+    /// argument, and what was expected.
+    BadInput = 2,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> ExitCode {
+        ExitCode::from(e as u8)
+    }
+}
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  success
+  1  a check failed
+  2  bad usage or bad input (one line on stderr says where)
+
+Examples:
+  warnings-collector owners src/main.rs docs/intro.md
+  git ls-files | warnings-collector owners --format json
+  warnings-collector owners --codeowners .gitlab/CODEOWNERS --dialect gitlab -";
+
+/// Collects warnings and attributes them to CODEOWNERS owners.
+#[derive(Parser, Debug)]
+#[command(name = "warnings-collector", version, about, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// The CODEOWNERS owners of each path (arguments, or one per line on stdin).
+    Owners(commands::owners::OwnersArgs),
+}
+
+/// Parses the command line, runs the command and maps its outcome to an exit
+/// code. Errors are printed as one line on stderr.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                Exit::BadInput.into()
+            } else {
+                Exit::Success.into()
+            };
+        }
+    };
+    // Buffered: a million output lines through a line-buffered stdout would
+    // be a million write calls.
+    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let result = match &cli.command {
+        Command::Owners(args) => commands::owners::run(args, &mut out),
+    };
+    let flushed = out.flush();
+    match result.and_then(|exit| flushed.map(|()| exit).map_err(Into::into)) {
+        Ok(exit) => exit.into(),
+        Err(e) if is_broken_pipe(&e) => Exit::Success.into(),
+        Err(e) => {
+            eprintln!("warnings-collector: error: {e:#}");
+            Exit::BadInput.into()
+        }
+    }
+}
+
+/// A closed stdout (`warnings-collector owners … | head`) is not an error.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
