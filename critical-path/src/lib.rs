@@ -13,23 +13,9 @@ use std::process::ExitCode;
 
 use clap::{FromArgMatches, Parser, Subcommand};
 
-/// The process exit codes, documented in `--help` and the README.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Exit {
-    /// The command did what was asked.
-    Success = 0,
-    /// A check failed: the critical path exceeds `--max-critical-path`.
-    CheckFailed = 1,
-    /// Bad usage or bad input; one line on stderr says which file, line or
-    /// module, and what was expected.
-    BadInput = 2,
-}
-
-impl From<Exit> for ExitCode {
-    fn from(e: Exit) -> ExitCode {
-        ExitCode::from(e as u8)
-    }
-}
+/// The toolkit's exit codes (0 success, 1 a check failed, 2 bad usage or
+/// input), shared by every tool.
+pub use depgraph::exit::Exit;
 
 const AFTER_HELP: &str = "\
 Inputs (format detected from content; --input-format forces one):
@@ -128,7 +114,7 @@ pub fn main() -> ExitCode {
     let flushed = out.flush();
     match result.and_then(|exit| flushed.map(|()| exit).map_err(Into::into)) {
         Ok(exit) => exit.into(),
-        Err(e) if is_broken_pipe(&e) => Exit::Success.into(),
+        Err(e) if depgraph::exit::is_broken_pipe(e.as_ref()) => Exit::Success.into(),
         Err(e) => {
             eprintln!("critical-path: error: {e:#}");
             Exit::BadInput.into()
@@ -140,14 +126,6 @@ impl Cli {
     fn command_with_help() -> clap::Command {
         <Cli as clap::CommandFactory>::command()
     }
-}
-
-/// A closed stdout (`critical-path slack … | head`) is not an error.
-fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<io::Error>()
-            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
-    })
 }
 
 fn init_logging(verbose: u8) {

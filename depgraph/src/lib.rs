@@ -6,6 +6,7 @@
 
 pub mod analysis;
 pub mod codeowners;
+pub mod exit;
 pub mod generate;
 pub mod graph;
 pub mod input;
