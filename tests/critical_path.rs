@@ -142,6 +142,20 @@ impl Reference {
     }
 }
 
+/// Each step of a reported path depends on the one before it.
+fn assert_chain(reference: &Reference, steps: &[Value], context: &str) {
+    for w in steps.windows(2) {
+        let (a, b) = (
+            w[0]["name"].as_str().unwrap(),
+            w[1]["name"].as_str().unwrap(),
+        );
+        assert!(
+            reference.deps[b].iter().any(|(d, _)| d == a),
+            "{context}: {b} does not depend on {a}"
+        );
+    }
+}
+
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-5 * (1.0 + a.abs().max(b.abs()))
 }
@@ -174,16 +188,7 @@ fn analyze_monorepo_agrees_with_reference() {
     let steps = r["critical_path"]["modules"].as_array().unwrap();
     let sum: f64 = steps.iter().map(|s| s["span_s"].as_f64().unwrap()).sum();
     assert!(close(sum, cp));
-    for w in steps.windows(2) {
-        let (a, b) = (
-            w[0]["name"].as_str().unwrap(),
-            w[1]["name"].as_str().unwrap(),
-        );
-        assert!(
-            reference.deps[b].iter().any(|(d, _)| d == a),
-            "{b} does not depend on {a}"
-        );
-    }
+    assert_chain(&reference, steps, "monorepo");
     let es = reference.earliest_starts();
     for s in steps {
         let name = s["name"].as_str().unwrap();
@@ -930,16 +935,7 @@ fn team_critical_path_ends_at_the_teams_last_module() {
         assert_eq!(steps.last().unwrap()["name"], t["target"]);
         let first = steps[0]["name"].as_str().unwrap();
         assert!(reference.deps[first].is_empty(), "{team}: {first} has deps");
-        for w in steps.windows(2) {
-            let (a, b) = (
-                w[0]["name"].as_str().unwrap(),
-                w[1]["name"].as_str().unwrap(),
-            );
-            assert!(
-                reference.deps[b].iter().any(|(d, _)| d == a),
-                "{team}: {b} does not depend on {a}"
-            );
-        }
+        assert_chain(&reference, steps, team);
         let es = reference.earliest_starts();
         let duration = t["duration_s"].as_f64().unwrap();
         assert!(close(duration, last), "{team}: {duration} vs {last}");
