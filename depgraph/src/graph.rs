@@ -48,6 +48,12 @@ pub struct Module {
     pub duration_s: f64,
     /// Source directory of the module, relative to the repository root.
     pub path: Option<String>,
+    /// More source directories or files of the module, relative to the
+    /// repository root (a module that spans several folders).
+    pub paths: Vec<String>,
+    /// The module's tests, by name, when the graph says which tests a module
+    /// has (test-impact selects them).
+    pub tests: Vec<String>,
     /// Seconds after its start at which the module's metadata is ready, for
     /// dependents on a [`DepKind::Metadata`] edge. `None` means the whole
     /// duration. Always `<= duration_s`.
@@ -63,9 +69,19 @@ impl Module {
             name: name.into(),
             duration_s,
             path: None,
+            paths: Vec::new(),
+            tests: Vec::new(),
             metadata_s: None,
             observed_start_s: None,
         }
+    }
+
+    /// Every source path of the module: `path`, then `paths`.
+    pub fn all_paths(&self) -> impl Iterator<Item = &str> {
+        self.path
+            .as_deref()
+            .into_iter()
+            .chain(self.paths.iter().map(String::as_str))
     }
 
     /// Time after this module's start at which a dependent over an edge of

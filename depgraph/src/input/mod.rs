@@ -158,6 +158,9 @@ pub struct LoadOptions {
     /// Forces the direction of DOT edges. By default `a -> b` means "a depends
     /// on b", except in the output of `ninja -t graph`.
     pub dot_edges: Option<DotEdges>,
+    /// Accept native modules without `duration_s` (counted as 0 s): for
+    /// tools that need only the edges and paths, such as test selection.
+    pub durations_optional: bool,
 }
 
 /// The result of [`load`].
@@ -548,7 +551,7 @@ pub fn load(inputs: &[PathBuf], opts: &LoadOptions) -> Result<Loaded, InputError
 
     use Format::*;
     let graph = match (sorted.as_slice(), src(0), src(1)) {
-        ([Native], Some(a), None) => native::load(a)?,
+        ([Native], Some(a), None) => native::load(a, opts.durations_optional)?,
         ([Native, Dot], Some(times), Some(graph)) | ([Dot, Times], Some(graph), Some(times)) => {
             let t = if times_is_native(&sorted) {
                 native::load_times(times, &mut notes)?

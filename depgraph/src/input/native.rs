@@ -28,12 +28,14 @@ use crate::graph::{DepKind, Module, ModuleGraph};
 
 /// The fields of a module in the native format, as documented in the schema.
 #[cfg(test)]
-pub(crate) const MODULE_FIELDS: [&str; 7] = [
+pub(crate) const MODULE_FIELDS: [&str; 9] = [
     "name",
     "duration_s",
     "deps",
     "metadata_deps",
     "path",
+    "paths",
+    "tests",
     "start_s",
     "metadata_s",
 ];
@@ -43,7 +45,8 @@ pub(crate) const MODULE_FIELDS: [&str; 7] = [
 /// whole list is made.
 /// A module as read, its dependency names borrowed from the input where
 /// they have no escapes.
-type Parsed<'a> = (Module, Vec<(Cow<'a, str>, DepKind)>);
+/// The flag says whether it had a `duration_s`.
+type Parsed<'a> = (Module, Vec<(Cow<'a, str>, DepKind)>, bool);
 
 /// Modules as read, and their dependency names, side by side: the graph
 /// takes the modules and borrows the names, with no second copy.
@@ -51,15 +54,23 @@ type Parsed<'a> = (Module, Vec<(Cow<'a, str>, DepKind)>);
 struct ParsedModules<'a> {
     modules: Vec<Module>,
     deps: Vec<Vec<(Cow<'a, str>, DepKind)>>,
+    /// Index of the first module without `duration_s`, if any.
+    untimed: Option<usize>,
 }
 
 impl<'a> ParsedModules<'a> {
-    fn push(&mut self, (module, deps): Parsed<'a>) {
+    fn push(&mut self, (module, deps, timed): Parsed<'a>) {
+        if !timed && self.untimed.is_none() {
+            self.untimed = Some(self.modules.len());
+        }
         self.modules.push(module);
         self.deps.push(deps);
     }
 
     fn append(&mut self, mut other: ParsedModules<'a>) {
+        if self.untimed.is_none() {
+            self.untimed = other.untimed.map(|i| i + self.modules.len());
+        }
         self.modules.append(&mut other.modules);
         self.deps.append(&mut other.deps);
     }
@@ -136,14 +147,18 @@ struct Name<'a>(#[serde(borrow)] Cow<'a, str>);
 struct RawModule<'a> {
     #[serde(borrow)]
     name: Cow<'a, str>,
-    #[serde(deserialize_with = "super::seconds")]
-    duration_s: f64,
+    #[serde(default, deserialize_with = "opt_seconds")]
+    duration_s: Option<f64>,
     #[serde(default, borrow)]
     deps: Vec<Name<'a>>,
     #[serde(default, borrow)]
     metadata_deps: Vec<Name<'a>>,
     #[serde(default, borrow)]
     path: Option<Cow<'a, str>>,
+    #[serde(default)]
+    paths: Vec<String>,
+    #[serde(default)]
+    tests: Vec<String>,
     #[serde(default, deserialize_with = "opt_finite")]
     start_s: Option<f64>,
     #[serde(default, deserialize_with = "opt_seconds")]
@@ -162,12 +177,15 @@ impl<'a> RawModule<'a> {
         (
             Module {
                 name: self.name.into_owned(),
-                duration_s: self.duration_s,
+                duration_s: self.duration_s.unwrap_or(0.0),
                 path: self.path.map(Cow::into_owned),
+                paths: self.paths,
+                tests: self.tests,
                 metadata_s: self.metadata_s,
                 observed_start_s: self.start_s,
             },
             deps,
+            self.duration_s.is_some(),
         )
     }
 }
@@ -414,9 +432,27 @@ mod parallel {
 
 /// Loads a native JSON graph. Dependency names go to the graph borrowed
 /// from the file's bytes: nothing is allocated per edge.
-pub(crate) fn load(src: &Source<'_>) -> Result<ModuleGraph, InputError> {
+///
+/// Without `untimed_ok`, every module must have a `duration_s`; with it (a
+/// graph for test selection, where only edges and paths matter) a missing
+/// one counts as 0 s.
+pub(crate) fn load(src: &Source<'_>, untimed_ok: bool) -> Result<ModuleGraph, InputError> {
     let started = std::time::Instant::now();
-    let ParsedModules { modules, deps } = parse(src)?;
+    let ParsedModules {
+        modules,
+        deps,
+        untimed,
+    } = parse(src)?;
+    if let (Some(i), false) = (untimed, untimed_ok) {
+        return Err(src.error_at(
+            None,
+            None,
+            format!(
+                "module `{}` (modules[{i}]) has no `duration_s`; expected a number of seconds >= 0",
+                super::one_line(&modules[i].name)
+            ),
+        ));
+    }
     tracing::debug!(
         elapsed_ms = (started.elapsed().as_secs_f64() * 1e4).round() / 10.0,
         bytes = src.bytes.len(),
@@ -504,6 +540,10 @@ struct OutModule<'a> {
     metadata_deps: Vec<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     path: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    paths: &'a [String],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    tests: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     start_s: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -530,6 +570,8 @@ pub fn write_native<W: Write>(graph: &ModuleGraph, w: W) -> io::Result<()> {
             deps,
             metadata_deps,
             path: m.path.as_deref(),
+            paths: &m.paths,
+            tests: &m.tests,
             start_s: m.observed_start_s,
             metadata_s: m.metadata_s,
         };
@@ -647,11 +689,36 @@ mod tests {
     use crate::input::test_util::{edges, names, src};
 
     fn load_str(text: &str) -> Result<ModuleGraph, InputError> {
-        load(&src("graph.json", text))
+        load(&src("graph.json", text), false)
     }
 
     fn err(text: &str) -> String {
         load_str(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn paths_tests_and_optional_durations() {
+        let text = r#"{"modules":[
+          {"name":"core","path":"libs/core","paths":["proto/core","BUILD.core"],"tests":["core_test"]},
+          {"name":"app","duration_s":2,"deps":["core"]}
+        ]}"#;
+        let e = err(text);
+        assert!(
+            e.contains("module `core` (modules[0]) has no `duration_s`; expected a number"),
+            "{e}"
+        );
+        let g = load(&src("graph.json", text), true).unwrap();
+        let core = g.module(g.find("core").unwrap());
+        assert_eq!(core.duration_s, 0.0);
+        assert_eq!(
+            core.all_paths().collect::<Vec<_>>(),
+            ["libs/core", "proto/core", "BUILD.core"]
+        );
+        assert_eq!(core.tests, ["core_test"]);
+        let mut out = Vec::new();
+        write_native(&g, &mut out).unwrap();
+        let again = load(&src("again.json", std::str::from_utf8(&out).unwrap()), false).unwrap();
+        assert_eq!(again.module(again.find("core").unwrap()), core);
     }
 
     #[test]
@@ -672,6 +739,8 @@ mod tests {
                 name: "core".into(),
                 duration_s: 10.0,
                 path: Some("libs/core".into()),
+                paths: vec![],
+                tests: vec![],
                 metadata_s: Some(4.5),
                 observed_start_s: Some(0.0),
             }
