@@ -3,6 +3,7 @@
 //! - [`graph`]: the validated module graph ([`ModuleGraph`], [`GraphBuilder`]).
 //! - [`analysis`]: critical path, slack, scheduling, what-if.
 //! - [`input`]: readers for native JSON, DOT plus times, Cargo timings and Ninja logs.
+//! - [`paths`]: which module a file belongs to.
 
 pub mod analysis;
 pub mod codeowners;
@@ -10,6 +11,7 @@ pub mod exit;
 pub mod generate;
 pub mod graph;
 pub mod input;
+pub mod paths;
 
 pub use analysis::{Change, Cpm, CriticalPath, ObservedChain, PathStep, Schedule, Slot, WhatIf};
 pub use graph::{Adjacent, Dep, DepKind, GraphBuilder, GraphError, Module, ModuleGraph, ModuleId};
