@@ -1,8 +1,203 @@
-//! `test-impact`: selects the modules (and tests) a git diff can affect.
+//! `test-impact`: selects the modules, and so the tests, that a git diff
+//! can affect, through the module dependency graph. Safe first: a change
+//! the graph cannot place selects everything, and says why. Precise second:
+//! a lockfile bump selects the packages whose resolved dependencies moved,
+//! not the workspace.
+//!
+//! The binary's `main` only calls [`main`]; everything lives here so it can
+//! be tested without a process.
 
 pub mod cargo;
+pub mod evaluate;
 pub mod git;
+pub mod output;
+pub mod prepare;
+pub mod rules;
+pub mod select;
+pub mod shard;
 
-pub fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+
+pub use depgraph::exit::Exit;
+
+use crate::output::{Format, Report};
+use crate::prepare::{Prepared, SelectArgs};
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  success (an empty selection is a success)
+  1  `explain`: the module is not affected
+  2  bad usage or bad input (one line on stderr says where)
+
+Examples:
+  test-impact select --base origin/main
+  test-impact select --base origin/main --format nextest   # for cargo nextest run -E
+  test-impact select --base origin/main --format github-matrix --github-output
+  test-impact explain my-crate --base origin/main
+  test-impact shard --shards 4 --timings target/nextest/ci/junit.xml --base origin/main
+  test-impact evaluate --repo . --commits 100";
+
+/// Runs only the tests a git diff can affect.
+///
+/// The changed files (since the merge-base with --base) are assigned to the
+/// modules that own them; everything that depends on those modules,
+/// transitively, is affected. The graph is the Cargo workspace at the
+/// repository root (read at the merge-base and at head, so a Cargo.lock or
+/// feature change marks exactly the packages whose build it changes), or a
+/// native JSON graph (--graph) exported from any build system.
+#[derive(Parser, Debug)]
+#[command(name = "test-impact", version, about, long_about, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Select the affected modules and print them for a person, nextest,
+    /// cargo or a GitHub Actions matrix.
+    Select(SelectCmd),
+    /// Show the chain from a changed file to a module: why it is selected.
+    Explain(ExplainCmd),
+    /// Split the selection into N shards balanced by past test durations.
+    Shard(shard::ShardCmd),
+    /// Replay the last N commits and report how much each would select.
+    Evaluate(evaluate::EvaluateCmd),
+}
+
+#[derive(Args, Debug)]
+pub struct SelectCmd {
+    #[command(flatten)]
+    pub select: SelectArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::List)]
+    pub format: Format,
+
+    /// Also append `has-affected`, `run-all`, `count`, `matrix`,
+    /// `cargo-args` and `nextest-filter` to the file named by
+    /// $GITHUB_OUTPUT (GitHub Actions step outputs).
+    #[arg(long)]
+    pub github_output: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ExplainCmd {
+    /// The module (Cargo package) to explain.
+    pub name: String,
+
+    #[command(flatten)]
+    pub select: SelectArgs,
+}
+
+/// Parses the command line, runs the command and maps its outcome to an
+/// exit code. Errors are printed as one line on stderr.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                Exit::BadInput.into()
+            } else {
+                Exit::Success.into()
+            };
+        }
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("TEST_IMPACT_LOG"))
+        .with_writer(io::stderr)
+        .try_init();
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    let result = match &cli.command {
+        Command::Select(cmd) => run_select(cmd, &mut out),
+        Command::Explain(cmd) => run_explain(cmd, &mut out),
+        Command::Shard(cmd) => shard::run(cmd, &mut out),
+        Command::Evaluate(cmd) => evaluate::run(cmd, &mut out),
+    };
+    let flushed = out.flush();
+    match result.and_then(|exit| flushed.map(|()| exit).map_err(Into::into)) {
+        Ok(exit) => exit.into(),
+        Err(e) if depgraph::exit::is_broken_pipe(e.as_ref()) => Exit::Success.into(),
+        Err(e) => {
+            let msg = format!("{e:#}").replace('\n', " ");
+            eprintln!("test-impact: error: {msg}");
+            Exit::BadInput.into()
+        }
+    }
+}
+
+/// The JSON report of a prepared selection.
+pub fn report<'a>(args: &'a SelectArgs, p: &'a Prepared) -> Report<'a> {
+    let s = &p.selection;
+    Report {
+        version: 1,
+        base: args.base.as_deref(),
+        head: Some(args.head.as_str()),
+        merge_base: p.merge_base.map(|o| o.to_string()),
+        graph: p.graph_label.clone(),
+        changed_files: &p.changed_files,
+        run_all: s.run_all,
+        run_all_reason: s.run_all_reason.as_deref(),
+        affected: &s.affected,
+        total: s.total,
+        tests: &s.tests,
+        reasons: &s.reasons,
+        ignored_files: &s.ignored_files,
+        removed: &p.removed,
+    }
+}
+
+fn run_select(cmd: &SelectCmd, out: &mut dyn Write) -> Result<Exit> {
+    let p = prepare::prepare(&cmd.select)?;
+    let sel = &p.selection;
+    output::write(cmd.format, &report(&cmd.select, &p), sel, out)?;
+    if cmd.github_output {
+        let path = std::env::var_os("GITHUB_OUTPUT").map(PathBuf::from).ok_or_else(|| {
+            anyhow::anyhow!("--github-output: $GITHUB_OUTPUT is not set; expected the path GitHub Actions gives each step")
+        })?;
+        output::append_github_output(&path, &output::github_outputs(sel)?)?;
+    }
+    eprintln!("{}", output::summary(sel));
+    Ok(Exit::Success)
+}
+
+fn run_explain(cmd: &ExplainCmd, out: &mut dyn Write) -> Result<Exit> {
+    let p = prepare::prepare(&cmd.select)?;
+    if p.graph.find(&cmd.name).is_none() {
+        anyhow::bail!(
+            "`{}` is not a module of the graph ({}); expected one of its {} modules",
+            cmd.name,
+            p.graph_label,
+            p.graph.len()
+        );
+    }
+    let Some(chain) = select::explain(&p.selection, &cmd.name) else {
+        writeln!(
+            out,
+            "{} is not affected: no changed file is in it or in anything it depends on",
+            cmd.name
+        )?;
+        return Ok(Exit::CheckFailed);
+    };
+    // file → first module → dependent → … → NAME
+    let mut line = Vec::new();
+    if let Some((_, first)) = chain.first() {
+        match first {
+            select::Reason::File { path } => line.push(path.clone()),
+            select::Reason::PathRule { path, .. } => line.push(path.clone()),
+            other => line.push(format!("({other})")),
+        }
+    }
+    line.extend(chain.iter().map(|(m, _)| (*m).to_owned()));
+    writeln!(out, "{}", line.join(" → "))?;
+    for (m, why) in &chain {
+        writeln!(out, "  {m}: {why}")?;
+    }
+    Ok(Exit::Success)
 }

@@ -1,0 +1,277 @@
+//! The selection written for its consumers: people, nextest, cargo and
+//! GitHub Actions.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use clap::ValueEnum;
+use serde::Serialize;
+
+use crate::select::{Reason, Selection};
+
+/// Output formats of `select`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One affected module per line.
+    List,
+    /// Everything, as a stable JSON object (documented in the README).
+    Json,
+    /// A filterset for `cargo nextest run -E`.
+    Nextest,
+    /// Arguments for cargo: `-p a -p b`, or `--workspace`.
+    Cargo,
+    /// `{"include":[...]}` for a GitHub Actions matrix, at most 256 entries.
+    GithubMatrix,
+}
+
+/// The most jobs a GitHub Actions matrix may have.
+pub const MATRIX_MAX: usize = 256;
+
+/// The selection and where it came from: the JSON document.
+#[derive(Debug, Serialize)]
+pub struct Report<'a> {
+    /// Version of this document's shape; fields are only ever added.
+    pub version: u32,
+    pub base: Option<&'a str>,
+    pub head: Option<&'a str>,
+    pub merge_base: Option<String>,
+    /// `cargo` or the graph file.
+    pub graph: String,
+    pub changed_files: &'a [String],
+    pub run_all: bool,
+    pub run_all_reason: Option<&'a str>,
+    pub affected: &'a [String],
+    /// Modules in the graph.
+    pub total: usize,
+    pub tests: &'a [String],
+    pub reasons: &'a std::collections::BTreeMap<String, Reason>,
+    pub ignored_files: &'a [String],
+    /// Packages the change removed (Cargo).
+    pub removed: &'a [String],
+}
+
+/// A nextest filterset selecting `names`' packages: `all()` when
+/// everything is selected, `none()` when nothing is.
+pub fn nextest_filter(names: &[String], run_all: bool) -> String {
+    if run_all {
+        return "all()".into();
+    }
+    if names.is_empty() {
+        return "none()".into();
+    }
+    names
+        .iter()
+        .map(|n| format!("package(={n})"))
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+/// Cargo arguments selecting `names`' packages.
+pub fn cargo_args(names: &[String], run_all: bool) -> String {
+    if run_all {
+        return "--workspace".into();
+    }
+    names
+        .iter()
+        .map(|n| format!("-p {n}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// One job of a matrix.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Job {
+    /// A short label: the module, or the first and last of a group.
+    pub name: String,
+    /// The modules of the job, space-separated.
+    pub modules: String,
+    pub count: usize,
+    /// `cargo` arguments for the job.
+    pub cargo: String,
+    /// `cargo nextest run -E` filterset for the job.
+    pub nextest: String,
+}
+
+impl Job {
+    pub fn new(names: &[String]) -> Job {
+        let name = match names {
+            [one] => one.clone(),
+            [first, .., last] => format!("{first}..{last} ({})", names.len()),
+            [] => String::new(),
+        };
+        Job {
+            name,
+            modules: names.join(" "),
+            count: names.len(),
+            cargo: cargo_args(names, false),
+            nextest: nextest_filter(names, false),
+        }
+    }
+}
+
+/// A GitHub Actions matrix: one job per module, or, above 256 modules,
+/// 256 groups of consecutive modules, sizes differing by at most one.
+#[derive(Debug, Serialize)]
+pub struct Matrix {
+    pub include: Vec<Job>,
+}
+
+impl Matrix {
+    pub fn of(names: &[String]) -> Matrix {
+        let groups = names.len().min(MATRIX_MAX);
+        let mut include = Vec::with_capacity(groups);
+        let mut start = 0;
+        for g in 0..groups {
+            let size = names.len() / groups + usize::from(g < names.len() % groups);
+            include.push(Job::new(&names[start..start + size]));
+            start += size;
+        }
+        Matrix { include }
+    }
+}
+
+/// Writes the selection in `format`.
+pub fn write(
+    format: Format,
+    report: &Report<'_>,
+    sel: &Selection,
+    out: &mut dyn Write,
+) -> Result<()> {
+    match format {
+        Format::List => {
+            for n in &sel.affected {
+                writeln!(out, "{n}")?;
+            }
+        }
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, report)?;
+            writeln!(out)?;
+        }
+        Format::Nextest => writeln!(out, "{}", nextest_filter(&sel.affected, sel.run_all))?,
+        Format::Cargo => writeln!(out, "{}", cargo_args(&sel.affected, sel.run_all))?,
+        Format::GithubMatrix => {
+            serde_json::to_writer(&mut *out, &Matrix::of(&sel.affected))?;
+            writeln!(out)?;
+        }
+    }
+    Ok(())
+}
+
+/// Appends `name=value` lines to a `$GITHUB_OUTPUT` file, with GitHub's
+/// delimiter form for a value that spans lines.
+pub fn append_github_output(path: &Path, pairs: &[(&str, String)]) -> Result<()> {
+    let mut text = String::new();
+    for (name, value) in pairs {
+        if value.contains('\n') {
+            let mut delim = String::from("EOF_test_impact");
+            while value.contains(&delim) {
+                delim.push('_');
+            }
+            text.push_str(&format!("{name}<<{delim}\n{value}\n{delim}\n"));
+        } else {
+            text.push_str(&format!("{name}={value}\n"));
+        }
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .with_context(|| {
+            format!(
+                "{}: cannot open $GITHUB_OUTPUT for appending",
+                path.display()
+            )
+        })?;
+    f.write_all(text.as_bytes())
+        .with_context(|| format!("{}: cannot write $GITHUB_OUTPUT", path.display()))?;
+    Ok(())
+}
+
+/// The `$GITHUB_OUTPUT` values of a selection.
+pub fn github_outputs(sel: &Selection) -> Result<Vec<(&'static str, String)>> {
+    Ok(vec![
+        ("has-affected", (!sel.affected.is_empty()).to_string()),
+        ("run-all", sel.run_all.to_string()),
+        ("count", sel.affected.len().to_string()),
+        ("matrix", serde_json::to_string(&Matrix::of(&sel.affected))?),
+        ("cargo-args", cargo_args(&sel.affected, sel.run_all)),
+        ("nextest-filter", nextest_filter(&sel.affected, sel.run_all)),
+    ])
+}
+
+/// A one-line summary for stderr.
+pub fn summary(sel: &Selection) -> String {
+    if let Some(why) = &sel.run_all_reason {
+        format!("test-impact: all {} modules selected: {why}", sel.total)
+    } else if sel.affected.is_empty() {
+        format!("test-impact: no module is affected (0 of {})", sel.total)
+    } else {
+        format!(
+            "test-impact: {} of {} modules affected",
+            sel.affected.len(),
+            sel.total
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("m{i:04}")).collect()
+    }
+
+    #[test]
+    fn filters_and_args() {
+        let two = vec!["a".to_owned(), "b-c".to_owned()];
+        assert_eq!(nextest_filter(&two, false), "package(=a) | package(=b-c)");
+        assert_eq!(nextest_filter(&two, true), "all()");
+        assert_eq!(nextest_filter(&[], false), "none()");
+        assert_eq!(cargo_args(&two, false), "-p a -p b-c");
+        assert_eq!(cargo_args(&two, true), "--workspace");
+        assert_eq!(cargo_args(&[], false), "");
+    }
+
+    #[test]
+    fn matrices_are_capped_at_256_balanced_groups() {
+        let small = Matrix::of(&names(3));
+        assert_eq!(small.include.len(), 3);
+        assert_eq!(small.include[1].name, "m0001");
+        assert_eq!(small.include[1].nextest, "package(=m0001)");
+        assert!(Matrix::of(&[]).include.is_empty());
+        let big = names(1000);
+        let m = Matrix::of(&big);
+        assert_eq!(m.include.len(), MATRIX_MAX);
+        let sizes: Vec<usize> = m.include.iter().map(|j| j.count).collect();
+        assert_eq!(sizes.iter().sum::<usize>(), 1000);
+        assert!(sizes.iter().all(|&s| s == 3 || s == 4), "{sizes:?}");
+        let joined: Vec<&str> = m
+            .include
+            .iter()
+            .flat_map(|j| j.modules.split(' '))
+            .collect();
+        assert_eq!(joined, big.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(m.include[0].name, "m0000..m0003 (4)");
+        assert_eq!(Matrix::of(&names(256)).include.len(), 256);
+        assert_eq!(Matrix::of(&names(257)).include[0].count, 2);
+    }
+
+    #[test]
+    fn github_output_uses_delimiters_for_multiline_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out");
+        std::fs::write(&path, "before=1\n").unwrap();
+        append_github_output(
+            &path,
+            &[("a", "x".into()), ("b", "line1\nEOF_test_impact".into())],
+        )
+        .unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text,
+            "before=1\na=x\nb<<EOF_test_impact_\nline1\nEOF_test_impact\nEOF_test_impact_\n"
+        );
+    }
+}

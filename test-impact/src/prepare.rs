@@ -1,0 +1,426 @@
+//! Everything `select`, `explain` and `shard` share: the changed files from
+//! git (or a list), the graph (native JSON or the Cargo workspace at base
+//! and head), and the rules, resolved into a [`Selection`].
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::{Args, ValueEnum};
+use depgraph::input::{Format as InputFormat, LoadOptions};
+use depgraph::paths::PathIndex;
+use depgraph::{ModuleGraph, ModuleId};
+use git2::Oid;
+
+use crate::cargo::{self, Comparison};
+use crate::git::Repo;
+use crate::rules::{self, Rules};
+use crate::select::{self, Input, Selection};
+
+/// What to do when the merge-base is not in the local history.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum OnMissingBase {
+    /// Exit 2 with a hint (fetch more history).
+    #[default]
+    Error,
+    /// Select everything.
+    All,
+}
+
+/// The options every selecting command shares.
+#[derive(Args, Debug, Clone)]
+pub struct SelectArgs {
+    /// The branch or commit the change is compared with, usually the target
+    /// branch (`origin/main`). The changed files are those of
+    /// `git diff BASE...HEAD`: since the merge-base.
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+
+    /// The commit under test.
+    #[arg(long, value_name = "REV", default_value = "HEAD")]
+    pub head: String,
+
+    /// Also count staged, unstaged and untracked (not ignored) changes of
+    /// the work tree.
+    #[arg(long)]
+    pub uncommitted: bool,
+
+    /// Take the changed files from FILE (one path per line, relative to the
+    /// repository root; `-` for stdin) instead of git. With --base, a Cargo
+    /// workspace's package graph is still compared with the base.
+    #[arg(long, value_name = "FILE")]
+    pub changed_files: Option<PathBuf>,
+
+    /// A module graph in the native JSON format (modules with `path` or
+    /// `paths`, `deps`, optional `tests`). Without it the Cargo workspace at
+    /// the repository root is read with `cargo metadata`.
+    #[arg(long, value_name = "FILE")]
+    pub graph: Option<PathBuf>,
+
+    /// Rules file [default: test-impact.toml at the repository root, if any].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// When the merge-base is missing (a shallow clone): fail with a hint,
+    /// or select everything.
+    #[arg(long, value_enum, default_value_t = OnMissingBase::Error, value_name = "WHAT")]
+    pub on_missing_base: OnMissingBase,
+
+    /// The repository (any folder inside it).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+}
+
+/// A selection and what it was computed from.
+pub struct Prepared {
+    pub selection: Selection,
+    pub graph: ModuleGraph,
+    pub changed_files: Vec<String>,
+    pub merge_base: Option<Oid>,
+    /// `cargo` or the graph file.
+    pub graph_label: String,
+    pub removed: Vec<String>,
+}
+
+/// Where the graph comes from.
+pub enum GraphSource {
+    Native(ModuleGraph),
+    Cargo(Box<Comparison>),
+}
+
+/// The whole pipeline for one command line.
+pub fn prepare(args: &SelectArgs) -> Result<Prepared> {
+    let repo = match Repo::discover(&args.repo) {
+        Ok(r) => Some(r),
+        // A list of files and a native graph need no repository.
+        Err(_) if args.changed_files.is_some() && args.graph.is_some() && args.base.is_none() => {
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    let root = match &repo {
+        Some(r) => r.workdir().map(Path::to_path_buf).ok_or_else(|| {
+            anyhow!(
+                "{}: a bare repository has no work tree; use `test-impact evaluate` or a clone",
+                args.repo.display()
+            )
+        })?,
+        None => args.repo.clone(),
+    };
+
+    let head = repo
+        .as_ref()
+        .filter(|_| args.changed_files.is_none() || args.base.is_some())
+        .map(|r| r.resolve(&args.head))
+        .transpose()?;
+    let mut run_all: Option<String> = None;
+    let mut merge_base = None;
+    if let (Some(repo), Some(base), Some(head)) = (&repo, &args.base, head) {
+        let base_oid = repo.resolve(base)?;
+        merge_base = repo.merge_base(base_oid, head)?;
+        if merge_base.is_none() {
+            let why = if repo.is_shallow() {
+                "the clone is shallow; fetch the history (`fetch-depth: 0` in actions/checkout, or `git fetch --deepen=200`)"
+            } else {
+                "the two histories are unrelated"
+            };
+            match args.on_missing_base {
+                OnMissingBase::Error => bail!(
+                    "no merge-base of `{base}` and `{}` in {}: {why}, or pass --on-missing-base all",
+                    args.head,
+                    root.display()
+                ),
+                OnMissingBase::All => {
+                    run_all = Some(format!(
+                        "no merge-base of `{base}` and `{}` ({why}); --on-missing-base all",
+                        args.head
+                    ))
+                }
+            }
+        }
+    }
+
+    let mut changed: Vec<String> = match (&args.changed_files, &repo, merge_base, head) {
+        (Some(list), _, _, _) => crate::git::read_changed_files(list)?,
+        (None, Some(repo), Some(mb), Some(head)) => repo.diff_paths(mb, head)?,
+        (None, Some(_), None, _) if run_all.is_some() => Vec::new(),
+        (None, _, _, _) => bail!(
+            "nothing to compare: pass --base REV (e.g. --base origin/main) or --changed-files FILE"
+        ),
+    };
+    if args.uncommitted {
+        let repo = repo
+            .as_ref()
+            .ok_or_else(|| anyhow!("--uncommitted needs a git repository"))?;
+        changed.extend(repo.uncommitted_paths()?);
+        changed.sort();
+        changed.dedup();
+    }
+
+    let source = match &args.graph {
+        Some(file) => GraphSource::Native(load_native(file)?),
+        None => {
+            let Some(repo) = &repo else {
+                bail!("no module graph: pass --graph FILE");
+            };
+            if !root.join("Cargo.toml").is_file() {
+                bail!(
+                    "no module graph: {} has no Cargo.toml at its root; pass --graph FILE (native JSON)",
+                    root.display()
+                );
+            }
+            let head = head.ok_or_else(|| anyhow!("a Cargo workspace needs --base"))?;
+            let base = merge_base.unwrap_or(head);
+            let overlay = args.uncommitted.then(|| changed.as_slice());
+            GraphSource::Cargo(Box::new(cargo_compare(repo, &root, base, head, overlay)?))
+        }
+    };
+
+    let rules = load_rules(args.config.as_deref(), Some(&root))?;
+
+    // The root manifest at both ends, for the [profile]/[patch] rule.
+    let manifests = match (&source, &repo, head) {
+        (GraphSource::Cargo(_), Some(repo), Some(head))
+            if changed.iter().any(|f| f == "Cargo.toml") =>
+        {
+            let base = merge_base.unwrap_or(head);
+            let b = repo.read_file_at(base, "Cargo.toml")?;
+            let h = if args.uncommitted {
+                std::fs::read(root.join("Cargo.toml")).ok()
+            } else {
+                repo.read_file_at(head, "Cargo.toml")?
+            };
+            Some((b, h))
+        }
+        _ => None,
+    };
+    let label = match &args.graph {
+        Some(p) => p.display().to_string(),
+        None => "cargo".to_owned(),
+    };
+    let done = finish(
+        source,
+        &changed,
+        &rules,
+        run_all,
+        manifests,
+        merge_base.is_some(),
+        args.config
+            .as_deref()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| root.join("test-impact.toml")),
+    )?;
+    Ok(Prepared {
+        selection: done.selection,
+        graph: done.graph,
+        changed_files: changed,
+        merge_base,
+        graph_label: label,
+        removed: done.removed,
+    })
+}
+
+/// A selection with its graph.
+pub struct Finished {
+    pub selection: Selection,
+    pub graph: ModuleGraph,
+    pub removed: Vec<String>,
+}
+
+/// Selects from a graph source, the changed files and the rules.
+/// `manifests` are the root Cargo.toml at base and head when it changed;
+/// `have_base` says whether the Cargo graphs were compared with a base.
+pub fn finish(
+    source: GraphSource,
+    changed: &[String],
+    rules: &Rules,
+    mut run_all: Option<String>,
+    manifests: Option<(Option<Vec<u8>>, Option<Vec<u8>>)>,
+    have_base: bool,
+    config_file: PathBuf,
+) -> Result<Finished> {
+    let is_cargo = matches!(source, GraphSource::Cargo(_));
+    let (graph, removed_pkgs, build_changed, extra_edges) = match source {
+        GraphSource::Native(g) => (g, Vec::new(), Vec::new(), Vec::new()),
+        GraphSource::Cargo(c) => {
+            let c = *c;
+            let graph = c.graph;
+            let build: Vec<(ModuleId, String)> = c
+                .build_changed
+                .iter()
+                .filter_map(|b| graph.find(&b.name).map(|id| (id, b.why.clone())))
+                .collect();
+            let extra: Vec<(ModuleId, ModuleId)> = c
+                .extra_dependents
+                .iter()
+                .filter_map(|(a, b)| Some((graph.find(a)?, graph.find(b)?)))
+                .collect();
+            (graph, c.removed, build, extra)
+        }
+    };
+    check_rule_names(rules, &graph, &config_file)?;
+
+    let mut graph_files: Vec<&str> = Vec::new();
+    if is_cargo {
+        graph_files.push("Cargo.lock");
+        // The root manifest of a virtual workspace belongs to no package;
+        // the graph comparison sees its effect on every package. That of a
+        // root package belongs to that package.
+        if graph.modules().all(|m| m.path.as_deref() != Some("")) {
+            graph_files.push("Cargo.toml");
+        }
+        if rules.root_manifest_rule
+            && run_all.is_none()
+            && let Some((b, h)) = &manifests
+            && let Some(table) = rules::build_config_change(b.as_deref(), h.as_deref())
+        {
+            run_all = Some(format!(
+                "built-in rule: the [{table}] table of the root Cargo.toml changed, which affects every build"
+            ));
+        }
+        if !have_base
+            && run_all.is_none()
+            && changed.iter().any(|f| graph_files.contains(&f.as_str()))
+        {
+            run_all = Some(
+                "Cargo.lock or the root Cargo.toml changed, and without --base the package graphs cannot be compared"
+                    .into(),
+            );
+        }
+    }
+
+    let index = PathIndex::of_graph(&graph);
+    let removed_index = PathIndex::new(
+        removed_pkgs
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (ModuleId(i as u32), p.dir.as_str())),
+    );
+    let removed: Vec<String> = removed_pkgs.iter().map(|p| p.name.clone()).collect();
+    let input = Input {
+        graph: &graph,
+        index: &index,
+        removed_index: (!removed.is_empty()).then_some((&removed_index, removed.as_slice())),
+        extra_edges: &extra_edges,
+        rules,
+        graph_files: &graph_files,
+        build_changed,
+        run_all,
+    };
+    let selection = select::select(changed, &input);
+    Ok(Finished {
+        selection,
+        graph,
+        removed,
+    })
+}
+
+/// The rules: `config`, else `test-impact.toml` at `root` if there is
+/// one, else the built-in rules.
+pub fn load_rules(config: Option<&Path>, root: Option<&Path>) -> Result<Rules> {
+    if let Some(file) = config {
+        return Rules::load(file);
+    }
+    match root.map(|r| r.join("test-impact.toml")) {
+        Some(default) if default.is_file() => Rules::load(&default),
+        _ => Ok(Rules::default()),
+    }
+}
+
+/// Reads a native graph; durations are optional.
+pub fn load_native(file: &Path) -> Result<ModuleGraph> {
+    let opts = LoadOptions {
+        input_format: Some(InputFormat::Native),
+        durations_optional: true,
+        ..LoadOptions::default()
+    };
+    Ok(depgraph::input::load(&[file.to_path_buf()], &opts)?.graph)
+}
+
+/// Every module a rule names must be in the graph.
+fn check_rule_names(rules: &Rules, graph: &ModuleGraph, file: &Path) -> Result<()> {
+    for (where_, name) in rules.named_modules() {
+        if graph.find(name).is_none() {
+            bail!(
+                "{}: {where_} names module `{name}`, which is not in the graph; expected one of its {} modules",
+                file.display(),
+                graph.len()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The Cargo workspace at `base` and at `head` (plus the work tree's
+/// changes to `overlay` paths), each read by `cargo metadata` in a
+/// temporary copy of just its manifests, the two in parallel.
+pub fn cargo_compare(
+    repo: &Repo,
+    root: &Path,
+    base: Oid,
+    head: Oid,
+    overlay: Option<&[String]>,
+) -> Result<Comparison> {
+    let base_dir = tempfile::Builder::new()
+        .prefix("test-impact-base-")
+        .tempdir()
+        .context("cannot create a temporary directory")?;
+    let head_dir = tempfile::Builder::new()
+        .prefix("test-impact-head-")
+        .tempdir()
+        .context("cannot create a temporary directory")?;
+    repo.materialize_cargo_tree(base, base_dir.path())?;
+    repo.materialize_cargo_tree(head, head_dir.path())?;
+    if let Some(paths) = overlay {
+        overlay_work_tree(root, head_dir.path(), paths)?;
+    }
+    let (b, h) = std::thread::scope(|s| {
+        let b = s.spawn(|| cargo::metadata(base_dir.path()));
+        let h = cargo::metadata(head_dir.path());
+        (b.join().expect("cargo metadata thread"), h)
+    });
+    let (b, h) = (
+        b.with_context(|| format!("the Cargo workspace at the merge-base {}", short(base)))?,
+        h.with_context(|| format!("the Cargo workspace at {}", short(head)))?,
+    );
+    cargo::compare(&b, base_dir.path(), &h, head_dir.path())
+}
+
+/// Copies the work tree's version of the changed paths that matter to
+/// `cargo metadata` over a materialized tree (or removes them).
+fn overlay_work_tree(root: &Path, dest: &Path, paths: &[String]) -> Result<()> {
+    for p in paths {
+        let name = p.rsplit('/').next().unwrap_or(p);
+        let manifest = matches!(
+            name,
+            "Cargo.toml" | "Cargo.lock" | "rust-toolchain" | "rust-toolchain.toml"
+        ) || p.split('/').any(|c| c == ".cargo");
+        let rust = name.ends_with(".rs");
+        if !(manifest || rust) || p.split('/').any(|c| c == ".." || c.is_empty()) {
+            continue;
+        }
+        let src = root.join(p);
+        let dst = dest.join(p);
+        if src.is_file() {
+            if let Some(parent) = dst.parent() {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("{}: cannot create", parent.display()))?;
+            }
+            if manifest {
+                std::fs::copy(&src, &dst)
+                    .with_context(|| format!("{}: cannot copy", src.display()))?;
+            } else {
+                std::fs::write(&dst, b"")
+                    .with_context(|| format!("{}: cannot write", dst.display()))?;
+            }
+        } else if dst.is_file() {
+            std::fs::remove_file(&dst)
+                .with_context(|| format!("{}: cannot remove", dst.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// The first 12 hex digits of a commit.
+pub fn short(oid: Oid) -> String {
+    oid.to_string()[..12].to_owned()
+}

@@ -1,0 +1,517 @@
+//! The selection: from changed files to affected modules, with the reason
+//! for each. Independent of where the graph and the changes come from.
+//!
+//! 1. Each changed file goes through the path rules (config first, then
+//!    built-in), then to the module that owns it (the most specific path).
+//!    A file that no module owns and no rule matched marks everything: the
+//!    safe default, reported as `run_all_reason`.
+//! 2. Modules whose build changed without a file of theirs changing (a
+//!    Cargo.lock bump, a feature change) are marked with that reason.
+//! 3. Everything that depends on a marked module, transitively, is marked
+//!    too; module rules add their modules as they fire.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use depgraph::paths::PathIndex;
+use depgraph::{ModuleGraph, ModuleId};
+use serde::Serialize;
+
+use crate::rules::{Mark, PostRule, Rules};
+
+/// Why a module is affected.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Reason {
+    /// A file in the module changed.
+    File { path: String },
+    /// It depends on an affected module.
+    Dependency { module: String },
+    /// A path rule marked it for a changed file.
+    PathRule {
+        rule: String,
+        glob: String,
+        path: String,
+    },
+    /// A module rule marked it because another module is affected.
+    ModuleRule { rule: usize, module: String },
+    /// Its build changed although none of its files did.
+    Build { why: String },
+    /// Everything is selected (see `run_all_reason`).
+    RunAll,
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reason::File { path } => write!(f, "changed file {path}"),
+            Reason::Dependency { module } => write!(f, "depends on {module}"),
+            Reason::PathRule { rule, glob, path } => {
+                write!(f, "{rule} (`{glob}`) matched {path}")
+            }
+            Reason::ModuleRule { rule, module } => {
+                write!(f, "module-rule {rule}: {module} is affected")
+            }
+            Reason::Build { why } => write!(f, "build changed: {why}"),
+            Reason::RunAll => f.write_str("everything is selected"),
+        }
+    }
+}
+
+/// What the selection needs besides the changed files.
+pub struct Input<'a> {
+    pub graph: &'a ModuleGraph,
+    /// Owners of paths at head.
+    pub index: &'a PathIndex,
+    /// Owners of paths that only the base had (packages removed by the
+    /// change): their files need no test at head. Names, not ids.
+    pub removed_index: Option<(&'a PathIndex, &'a [String])>,
+    /// Extra dependent → dependency edges the graph could not hold (Cargo
+    /// dev-dependency cycles).
+    pub extra_edges: &'a [(ModuleId, ModuleId)],
+    pub rules: &'a Rules,
+    /// Files the graph comparison accounts for (Cargo.lock, the root
+    /// manifest of a Cargo workspace): they are neither owned nor unowned.
+    pub graph_files: &'a [&'a str],
+    /// Modules whose build changed, with why.
+    pub build_changed: Vec<(ModuleId, String)>,
+    /// Set when something outside the files says "everything".
+    pub run_all: Option<String>,
+}
+
+/// The outcome.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Selection {
+    pub run_all: bool,
+    pub run_all_reason: Option<String>,
+    /// Affected module names, sorted.
+    pub affected: Vec<String>,
+    /// The tests of the affected modules, sorted.
+    pub tests: Vec<String>,
+    /// Why each affected module is affected.
+    pub reasons: BTreeMap<String, Reason>,
+    /// Changed files that rules ignored or that only removed modules owned.
+    pub ignored_files: Vec<String>,
+    /// Modules in the graph.
+    pub total: usize,
+}
+
+/// Selects the modules `changed` can affect.
+pub fn select(changed: &[String], input: &Input<'_>) -> Selection {
+    let g = input.graph;
+    let mut run_all: Option<String> = input.run_all.clone();
+    let mut seeds: Vec<(ModuleId, Reason)> = Vec::new();
+    let mut ignored = Vec::new();
+
+    for file in changed {
+        if input.graph_files.contains(&file.as_str()) {
+            continue;
+        }
+        let mut handled = false;
+        let mut any_rule = false;
+        let mut marked = false;
+        for rule in &input.rules.path_rules {
+            let Some(glob) = rule.matching_glob(file) else {
+                continue;
+            };
+            any_rule = true;
+            marked |= rule.mark != Mark::Modules(vec![]);
+            match &rule.mark {
+                Mark::All => {
+                    if run_all.is_none() {
+                        run_all = Some(format!("{} (`{glob}`) matched {file}", rule.origin));
+                    }
+                }
+                Mark::Modules(names) => {
+                    for name in names {
+                        if let Some(id) = g.find(name) {
+                            seeds.push((
+                                id,
+                                Reason::PathRule {
+                                    rule: rule.origin.to_string(),
+                                    glob: glob.to_owned(),
+                                    path: file.clone(),
+                                },
+                            ));
+                        }
+                    }
+                }
+            }
+            match rule.post {
+                PostRule::Skip => {
+                    handled = true;
+                    break;
+                }
+                PostRule::SkipRules => break,
+                PostRule::Fallthrough => {}
+            }
+        }
+        if handled {
+            if !marked {
+                ignored.push(file.clone());
+            }
+            continue;
+        }
+        if let Some((_, ids)) = input.index.owner(file) {
+            for &id in ids {
+                seeds.push((id, Reason::File { path: file.clone() }));
+            }
+            continue;
+        }
+        if let Some((removed, _)) = input.removed_index
+            && removed.owner(file).is_some()
+        {
+            ignored.push(file.clone());
+            continue;
+        }
+        if !any_rule && run_all.is_none() {
+            run_all = Some(format!(
+                "{file} is in no module and matches no rule; every module is selected to be safe"
+            ));
+        }
+    }
+    for (id, why) in &input.build_changed {
+        seeds.push((*id, Reason::Build { why: why.clone() }));
+    }
+
+    // Module rules by the module that fires them.
+    let mut fires: BTreeMap<ModuleId, Vec<usize>> = BTreeMap::new();
+    for (i, r) in input.rules.module_rules.iter().enumerate() {
+        for name in &r.on_affected {
+            if let Some(id) = g.find(name) {
+                fires.entry(id).or_default().push(i);
+            }
+        }
+    }
+    let mut extra_dependents: BTreeMap<ModuleId, Vec<ModuleId>> = BTreeMap::new();
+    for &(dependent, dependency) in input.extra_edges {
+        extra_dependents
+            .entry(dependency)
+            .or_default()
+            .push(dependent);
+    }
+
+    let mut reason: Vec<Option<Reason>> = vec![None; g.len()];
+    let mut queue = VecDeque::new();
+    for (id, why) in seeds {
+        if reason[id.index()].is_none() {
+            reason[id.index()] = Some(why);
+            queue.push_back(id);
+        }
+    }
+    while let Some(v) = queue.pop_front() {
+        let name = g.name(v);
+        let mut next: Vec<(ModuleId, Reason)> = g
+            .dependents(v)
+            .iter()
+            .map(|a| a.module)
+            .chain(extra_dependents.get(&v).into_iter().flatten().copied())
+            .map(|d| {
+                (
+                    d,
+                    Reason::Dependency {
+                        module: name.to_owned(),
+                    },
+                )
+            })
+            .collect();
+        for &i in fires.get(&v).into_iter().flatten() {
+            let rule = &input.rules.module_rules[i];
+            match &rule.mark {
+                Mark::All => {
+                    if run_all.is_none() {
+                        run_all = Some(format!(
+                            "module-rule {} marks everything when {name} is affected",
+                            rule.index
+                        ));
+                    }
+                }
+                Mark::Modules(names) => {
+                    for n in names {
+                        if let Some(id) = g.find(n) {
+                            next.push((
+                                id,
+                                Reason::ModuleRule {
+                                    rule: rule.index,
+                                    module: name.to_owned(),
+                                },
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        for (d, why) in next {
+            if reason[d.index()].is_none() {
+                reason[d.index()] = Some(why);
+                queue.push_back(d);
+            }
+        }
+    }
+
+    let mut sel = Selection {
+        run_all: run_all.is_some(),
+        run_all_reason: run_all,
+        total: g.len(),
+        ignored_files: ignored,
+        ..Selection::default()
+    };
+    let mut tests = BTreeSet::new();
+    for id in g.ids() {
+        let why = match reason[id.index()].take() {
+            Some(why) => why,
+            None if sel.run_all => Reason::RunAll,
+            None => continue,
+        };
+        let m = g.module(id);
+        sel.affected.push(m.name.clone());
+        tests.extend(m.tests.iter().cloned());
+        sel.reasons.insert(m.name.clone(), why);
+    }
+    sel.affected.sort();
+    sel.tests = tests.into_iter().collect();
+    sel
+}
+
+/// The chain that made `name` affected, from the change to `name`: each
+/// step a module and the reason it was marked. `None` when `name` is not
+/// affected.
+pub fn explain<'s>(sel: &'s Selection, name: &str) -> Option<Vec<(&'s str, &'s Reason)>> {
+    let mut chain = Vec::new();
+    let mut cur = name;
+    loop {
+        let (key, why) = sel.reasons.get_key_value(cur)?;
+        chain.push((key.as_str(), why));
+        match why {
+            Reason::Dependency { module } | Reason::ModuleRule { module, .. } => {
+                // Reasons are first-found in breadth-first order, so the
+                // chain is acyclic and ends at a seed.
+                if chain.len() > sel.reasons.len() {
+                    return None;
+                }
+                cur = module;
+            }
+            _ => break,
+        }
+    }
+    chain.reverse();
+    Some(chain)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use depgraph::{Dep, GraphBuilder, Module};
+
+    /// core <- lib <- app; core <- util; docs-site alone; proto (paths in
+    /// two folders) <- lib.
+    fn graph() -> ModuleGraph {
+        let mut b = GraphBuilder::new();
+        let m = |name: &str, path: &str, tests: &[&str]| {
+            let mut m = Module::new(name, 0.0);
+            m.path = Some(path.into());
+            m.tests = tests.iter().map(|t| (*t).to_owned()).collect();
+            m
+        };
+        b.add(m("core", "libs/core", &["core_test"]), vec![]);
+        b.add(
+            m("lib", "libs/lib", &["lib_test"]),
+            vec![Dep::full("core"), Dep::full("proto")],
+        );
+        b.add(
+            m("app", "apps/app", &["app_e2e", "lib_test"]),
+            vec![Dep::full("lib")],
+        );
+        b.add(m("util", "libs/core/util", &[]), vec![Dep::full("core")]);
+        b.add(m("site", "docs", &[]), vec![]);
+        let mut proto = m("proto", "proto", &[]);
+        proto.paths = vec!["schemas/proto".into()];
+        b.add(proto, vec![]);
+        b.build().unwrap()
+    }
+
+    fn run(changed: &[&str], rules: &Rules) -> Selection {
+        run_with(changed, rules, vec![], None)
+    }
+
+    fn run_with(
+        changed: &[&str],
+        rules: &Rules,
+        build: Vec<(&str, &str)>,
+        run_all: Option<&str>,
+    ) -> Selection {
+        let g = graph();
+        let index = PathIndex::of_graph(&g);
+        let changed: Vec<String> = changed.iter().map(|s| (*s).to_owned()).collect();
+        let input = Input {
+            graph: &g,
+            index: &index,
+            removed_index: None,
+            extra_edges: &[],
+            rules,
+            graph_files: &["Cargo.lock"],
+            build_changed: build
+                .into_iter()
+                .map(|(n, w)| (g.find(n).unwrap(), w.to_owned()))
+                .collect(),
+            run_all: run_all.map(str::to_owned),
+        };
+        select(&changed, &input)
+    }
+
+    #[test]
+    fn a_file_marks_its_module_and_everything_that_depends_on_it() {
+        let s = run(&["libs/core/src/a.rs"], &Rules::default());
+        assert!(!s.run_all);
+        assert_eq!(s.affected, ["app", "core", "lib", "util"]);
+        assert_eq!(s.tests, ["app_e2e", "core_test", "lib_test"]);
+        assert_eq!(
+            s.reasons["core"],
+            Reason::File {
+                path: "libs/core/src/a.rs".into()
+            }
+        );
+        assert_eq!(
+            s.reasons["app"],
+            Reason::Dependency {
+                module: "lib".into()
+            }
+        );
+        // The deeper module owns its folder: util alone, nothing depends on it.
+        let s = run(&["libs/core/util/x.rs"], &Rules::default());
+        assert_eq!(s.affected, ["util"]);
+        // A second path of a module.
+        let s = run(&["schemas/proto/a.proto"], &Rules::default());
+        assert_eq!(s.affected, ["app", "lib", "proto"]);
+        assert_eq!(s.total, 6);
+    }
+
+    #[test]
+    fn unowned_files_select_everything_and_docs_are_ignored() {
+        let s = run(
+            &["README.md", "libs/lib/NOTES.md", "LICENSE-MIT"],
+            &Rules::default(),
+        );
+        assert!(!s.run_all);
+        assert!(s.affected.is_empty());
+        assert_eq!(s.ignored_files.len(), 3);
+        let s = run(&["tools/ci.sh", "libs/lib/a.rs"], &Rules::default());
+        assert!(s.run_all);
+        assert_eq!(
+            s.run_all_reason.as_deref(),
+            Some(
+                "tools/ci.sh is in no module and matches no rule; every module is selected to be safe"
+            )
+        );
+        assert_eq!(s.affected.len(), 6);
+        // Reasons found are kept; the rest say run-all.
+        assert_eq!(
+            s.reasons["lib"],
+            Reason::File {
+                path: "libs/lib/a.rs".into()
+            }
+        );
+        assert_eq!(s.reasons["site"], Reason::RunAll);
+        let s = run(&["rust-toolchain.toml"], &Rules::default());
+        assert!(s.run_all_reason.unwrap().contains("rust-toolchain.toml"));
+        // Graph files are the graph comparison's business, not unowned.
+        assert!(!run(&["Cargo.lock"], &Rules::default()).run_all);
+        // Without the built-in rules, a README is an unowned file.
+        let bare =
+            Rules::parse("use-default-rules = false", std::path::Path::new("t.toml")).unwrap();
+        assert!(run(&["README.md"], &bare).run_all);
+    }
+
+    #[test]
+    fn path_rules_skip_skip_rules_and_fallthrough() {
+        let rules = |post: &str| {
+            Rules::parse(
+                &format!(
+                    "[[path-rule]]\nglobs = [\"libs/core/data/**\"]\nmark-changed = [\"site\"]\npost-rule = \"{post}\"\n\
+                     [[path-rule]]\nglobs = [\"**/*.json\"]\nmark-changed = [\"proto\"]\n"
+                ),
+                std::path::Path::new("t.toml"),
+            )
+            .unwrap()
+        };
+        let f = ["libs/core/data/x.json"];
+        assert_eq!(run(&f, &rules("skip")).affected, ["site"]);
+        // skip-rules: rule 2 is not tried, the owner (core) counts.
+        assert_eq!(
+            run(&f, &rules("skip-rules")).affected,
+            ["app", "core", "lib", "site", "util"]
+        );
+        // fallthrough: rule 2 sees the file too, and its default "skip"
+        // ends there, before the owner.
+        assert_eq!(
+            run(&f, &rules("fallthrough")).affected,
+            ["app", "lib", "proto", "site"]
+        );
+        let s = run(&["libs/core/data/y.txt"], &rules("fallthrough"));
+        assert_eq!(
+            s.reasons["site"],
+            Reason::PathRule {
+                rule: "rule 1 of the config".into(),
+                glob: "libs/core/data/**".into(),
+                path: "libs/core/data/y.txt".into()
+            }
+        );
+        assert_eq!(
+            s.reasons["core"],
+            Reason::File {
+                path: "libs/core/data/y.txt".into()
+            }
+        );
+        // A rule that matched an unowned file handles it: no run-all.
+        let s = run(&["other/a.json"], &rules("skip"));
+        assert!(!s.run_all);
+        assert_eq!(s.affected, ["app", "lib", "proto"]);
+    }
+
+    #[test]
+    fn module_rules_and_build_changes_propagate() {
+        let rules = Rules::parse(
+            "[[module-rule]]\non-affected = [\"util\"]\nmark-changed = [\"site\"]\n\
+             [[module-rule]]\non-affected = [\"site\"]\nmark-changed = [\"proto\"]\n",
+            std::path::Path::new("t.toml"),
+        )
+        .unwrap();
+        let s = run(&["libs/core/util/a.rs"], &rules);
+        assert_eq!(s.affected, ["app", "lib", "proto", "site", "util"]);
+        assert_eq!(
+            s.reasons["site"],
+            Reason::ModuleRule {
+                rule: 1,
+                module: "util".into()
+            }
+        );
+        let chain = explain(&s, "app").unwrap();
+        let names: Vec<&str> = chain.iter().map(|(m, _)| *m).collect();
+        assert_eq!(names, ["util", "site", "proto", "lib", "app"]);
+        assert!(explain(&s, "core").is_none());
+
+        let s = run_with(
+            &["Cargo.lock"],
+            &Rules::default(),
+            vec![("core", "regex 1.0.0 -> 1.1.0")],
+            None,
+        );
+        assert_eq!(s.affected, ["app", "core", "lib", "util"]);
+        assert_eq!(
+            s.reasons["core"],
+            Reason::Build {
+                why: "regex 1.0.0 -> 1.1.0".into()
+            }
+        );
+
+        let all = Rules::parse(
+            "[[module-rule]]\non-affected = [\"lib\"]\nmark-changed = \"all\"\n",
+            std::path::Path::new("t.toml"),
+        )
+        .unwrap();
+        let s = run(&["libs/core/a.rs"], &all);
+        assert!(s.run_all);
+        assert_eq!(s.affected.len(), 6);
+        let s = run_with(&[], &Rules::default(), vec![], Some("no merge-base"));
+        assert_eq!(s.run_all_reason.as_deref(), Some("no merge-base"));
+    }
+}
