@@ -1,0 +1,954 @@
+//! End-to-end tests of the `test-impact` binary: real git repositories
+//! made with the `git` command, real Cargo workspaces read by real
+//! `cargo metadata`, and the binary's output checked against computations
+//! written here, independently of the crate (the oracle reads `git diff`'s
+//! output, not git2's, and walks the graph with its own code).
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_test-impact"))
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    bin()
+        .current_dir(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .env_remove("GITHUB_OUTPUT")
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn ok(o: Output) -> String {
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        o.status.code(),
+        stdout(&o),
+        stderr(&o)
+    );
+    stdout(&o)
+}
+
+/// Asserts exit 2 with one line on stderr, and returns it.
+fn bad(o: Output) -> String {
+    let err = stderr(&o);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "stdout: {}\nstderr: {err}",
+        stdout(&o)
+    );
+    assert_eq!(err.lines().count(), 1, "one line expected: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let o = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .output()
+        .expect("git runs");
+    assert!(o.status.success(), "git {args:?}: {}", stderr(&o));
+    stdout(&o)
+}
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+fn init_repo(dir: &Path) {
+    git(dir, &["init", "-q", "-b", "main"]);
+}
+
+fn commit_all(dir: &Path, msg: &str) {
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "--allow-empty", "-m", msg]);
+}
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("not an array: {v}"))
+        .iter()
+        .map(|s| s.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// A tiny deterministic generator (xorshift), so failures replay.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
+
+/// The oracle's graph: names, paths and deps as the JSON says.
+struct Oracle {
+    names: Vec<String>,
+    paths: Vec<Vec<String>>,
+    dependents: BTreeMap<usize, Vec<usize>>,
+}
+
+impl Oracle {
+    fn from_json(v: &Value) -> Oracle {
+        let mods = v["modules"].as_array().unwrap();
+        let names: Vec<String> = mods
+            .iter()
+            .map(|m| m["name"].as_str().unwrap().to_owned())
+            .collect();
+        let index: BTreeMap<&str, usize> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), i))
+            .collect();
+        let mut dependents: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        let mut paths = Vec::new();
+        for (i, m) in mods.iter().enumerate() {
+            let mut ps = Vec::new();
+            if let Some(p) = m["path"].as_str() {
+                ps.push(p.to_owned());
+            }
+            if let Some(more) = m.get("paths") {
+                ps.extend(strings(more));
+            }
+            paths.push(ps);
+            for d in m.get("deps").map(strings).unwrap_or_default() {
+                dependents.entry(index[d.as_str()]).or_default().push(i);
+            }
+        }
+        Oracle {
+            names,
+            paths,
+            dependents,
+        }
+    }
+
+    /// The built-in rules' ignored files.
+    fn ignored(file: &str) -> bool {
+        let base = file.rsplit('/').next().unwrap();
+        file.ends_with(".md")
+            || base.starts_with("LICENSE")
+            || base == ".gitignore"
+            || base == ".gitattributes"
+    }
+
+    /// The modules owning `file`: those with the longest path that is the
+    /// file or a folder above it.
+    fn owners(&self, file: &str) -> Vec<usize> {
+        let mut best: Option<usize> = None;
+        let mut owners = Vec::new();
+        for (i, ps) in self.paths.iter().enumerate() {
+            for p in ps {
+                let hit = file == p || file.starts_with(&format!("{p}/"));
+                if !hit {
+                    continue;
+                }
+                match best {
+                    Some(b) if p.len() < b => {}
+                    Some(b) if p.len() == b => owners.push(i),
+                    _ => {
+                        best = Some(p.len());
+                        owners = vec![i];
+                    }
+                }
+            }
+        }
+        owners
+    }
+
+    /// `None` means everything.
+    fn select(&self, changed: &[String]) -> Option<BTreeSet<String>> {
+        let mut seen = vec![false; self.names.len()];
+        let mut queue = VecDeque::new();
+        for f in changed {
+            if Self::ignored(f) {
+                continue;
+            }
+            let owners = self.owners(f);
+            if owners.is_empty() {
+                return None;
+            }
+            for o in owners {
+                if !seen[o] {
+                    seen[o] = true;
+                    queue.push_back(o);
+                }
+            }
+        }
+        while let Some(v) = queue.pop_front() {
+            for &d in self.dependents.get(&v).into_iter().flatten() {
+                if !seen[d] {
+                    seen[d] = true;
+                    queue.push_back(d);
+                }
+            }
+        }
+        Some(
+            seen.iter()
+                .enumerate()
+                .filter(|(_, s)| **s)
+                .map(|(i, _)| self.names[i].clone())
+                .collect(),
+        )
+    }
+}
+
+/// A random layered graph with nested paths (`libs/m3` and `libs/m3/gen`)
+/// and a second path for some modules; files in module folders, docs, and
+/// now and then a file no module owns.
+fn generated_repo(dir: &Path, seed: u64, modules: usize, commits: usize) -> (PathBuf, Vec<String>) {
+    let mut rng = Rng(seed);
+    let mut mods = Vec::new();
+    let mut dirs: Vec<String> = Vec::new();
+    for i in 0..modules {
+        let path = if i > 3 && rng.chance(20) {
+            // Nested inside an earlier module's folder.
+            format!("{}/gen{i}", dirs[rng.below(dirs.len())])
+        } else {
+            format!("libs/m{i}")
+        };
+        let mut deps = BTreeSet::new();
+        if i > 0 {
+            for _ in 0..rng.below(4) {
+                deps.insert(format!("m{}", rng.below(i)));
+            }
+        }
+        let mut m = serde_json::json!({
+            "name": format!("m{i}"),
+            "path": path,
+            "deps": deps.into_iter().collect::<Vec<_>>(),
+            "tests": [format!("m{i}::tests")],
+        });
+        if rng.chance(10) {
+            m["paths"] = serde_json::json!([format!("proto/m{i}")]);
+            dirs.push(format!("proto/m{i}"));
+        }
+        dirs.push(path);
+        mods.push(m);
+    }
+    let graph = serde_json::json!({ "modules": mods });
+    let graph_file = dir.join("graph.json");
+    std::fs::write(&graph_file, serde_json::to_string_pretty(&graph).unwrap()).unwrap();
+
+    let repo = dir.join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    init_repo(&repo);
+    let mut files: Vec<String> = Vec::new();
+    for (k, d) in dirs.iter().enumerate() {
+        for j in 0..1 + rng.below(4) {
+            files.push(format!("{d}/src/f{k}_{j}.rs"));
+        }
+        if rng.chance(30) {
+            files.push(format!("{d}/README.md"));
+        }
+    }
+    files.push("tools/ci.sh".into());
+    files.push("LICENSE-MIT".into());
+    for f in &files {
+        write(&repo, f, "0\n");
+    }
+    commit_all(&repo, "initial");
+    let mut shas = vec![git(&repo, &["rev-parse", "HEAD"]).trim().to_owned()];
+    for c in 0..commits {
+        for _ in 0..1 + rng.below(3) {
+            let roll = rng.below(100);
+            let f = files[rng.below(files.len())].clone();
+            if roll < 70 {
+                if repo.join(&f).exists() {
+                    write(&repo, &f, &format!("{c}\n"));
+                }
+            } else if roll < 80 {
+                let d = &dirs[rng.below(dirs.len())];
+                let new = format!("{d}/src/new{c}_{}.rs", rng.below(1000));
+                write(&repo, &new, "new\n");
+                files.push(new);
+            } else if roll < 88 {
+                if repo.join(&f).exists() && f != "tools/ci.sh" {
+                    git(&repo, &["rm", "-q", &f]);
+                }
+            } else if roll < 95 {
+                // A move, possibly across modules.
+                let d = &dirs[rng.below(dirs.len())];
+                let to = format!("{d}/src/moved{c}.rs");
+                if repo.join(&f).exists() && f != "tools/ci.sh" && !repo.join(&to).exists() {
+                    std::fs::create_dir_all(repo.join(d).join("src")).unwrap();
+                    git(&repo, &["mv", &f, &to]);
+                    files.push(to);
+                }
+            } else if rng.chance(40) {
+                write(&repo, "tools/ci.sh", &format!("{c}\n"));
+            } else {
+                let d = &dirs[rng.below(dirs.len())];
+                write(&repo, &format!("{d}/README.md"), &format!("{c}\n"));
+            }
+        }
+        commit_all(&repo, &format!("change {c}"));
+        shas.push(git(&repo, &["rev-parse", "HEAD"]).trim().to_owned());
+    }
+    (graph_file, shas)
+}
+
+#[test]
+fn selection_equals_an_independent_computation_on_random_commits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut checked = 0;
+    let mut run_all = 0;
+    let mut partial = 0;
+    for seed in [7_u64, 1234] {
+        let dir = tmp.path().join(format!("s{seed}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (graph_file, shas) = generated_repo(&dir, seed, 60, 30);
+        let oracle = Oracle::from_json(&json(&std::fs::read_to_string(&graph_file).unwrap()));
+        let repo = dir.join("repo");
+        let g = graph_file.to_str().unwrap();
+        for w in shas.windows(2) {
+            let (base, head) = (&w[0], &w[1]);
+            let changed: Vec<String> =
+                git(&repo, &["diff", "--name-only", "--no-renames", base, head])
+                    .lines()
+                    .map(str::to_owned)
+                    .collect();
+            let out = json(&ok(run(
+                &repo,
+                &[
+                    "select", "--base", base, "--head", head, "--graph", g, "--format", "json",
+                ],
+            )));
+            let mut got_changed = strings(&out["changed_files"]);
+            got_changed.sort();
+            let mut want_changed = changed.clone();
+            want_changed.sort();
+            assert_eq!(got_changed, want_changed, "changed files of {head}");
+            let got: BTreeSet<String> = strings(&out["affected"]).into_iter().collect();
+            match oracle.select(&changed) {
+                None => {
+                    assert_eq!(out["run_all"], true, "{head}: {changed:?}");
+                    assert_eq!(got.len(), 60);
+                    assert!(
+                        out["run_all_reason"]
+                            .as_str()
+                            .unwrap()
+                            .contains("no module")
+                    );
+                    run_all += 1;
+                }
+                Some(want) => {
+                    assert_eq!(out["run_all"], false, "{head}: {changed:?}");
+                    assert_eq!(got, want, "{head}: {changed:?}");
+                    if !want.is_empty() && want.len() < 60 {
+                        partial += 1;
+                    }
+                    // Every affected module has a reason, and the tests are
+                    // those of the affected modules.
+                    let reasons = out["reasons"].as_object().unwrap();
+                    assert_eq!(reasons.keys().cloned().collect::<BTreeSet<_>>(), want);
+                    let tests: BTreeSet<String> =
+                        want.iter().map(|m| format!("{m}::tests")).collect();
+                    assert_eq!(
+                        strings(&out["tests"]).into_iter().collect::<BTreeSet<_>>(),
+                        tests
+                    );
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 60);
+    // The commits exercise both outcomes, so neither branch is vacuous.
+    assert!(
+        run_all >= 1 && partial >= 20,
+        "run_all {run_all}, partial {partial}"
+    );
+}
+
+/// A three-module repository: core <- lib <- app, with docs and tools.
+fn small_repo() -> (tempfile::TempDir, PathBuf, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    init_repo(&repo);
+    for f in [
+        "libs/core/a.rs",
+        "libs/lib/b.rs",
+        "apps/app/c.rs",
+        "tools/ci.sh",
+        "README.md",
+    ] {
+        write(&repo, f, "0\n");
+    }
+    commit_all(&repo, "initial");
+    let graph = tmp.path().join("graph.json");
+    std::fs::write(
+        &graph,
+        r#"{"modules":[
+          {"name":"core","path":"libs/core","tests":["core-unit"]},
+          {"name":"lib","path":"libs/lib","deps":["core"]},
+          {"name":"app","path":"apps/app","deps":["lib"],"tests":["app-e2e"]},
+          {"name":"other","path":"libs/other"}
+        ]}"#,
+    )
+    .unwrap();
+    let g = graph.to_str().unwrap().to_owned();
+    (tmp, repo, g)
+}
+
+#[test]
+fn every_output_format() {
+    let (_tmp, repo, g) = small_repo();
+    git(&repo, &["checkout", "-q", "-b", "feature"]);
+    write(&repo, "libs/lib/b.rs", "1\n");
+    commit_all(&repo, "lib");
+    let sel = |fmt: &str| {
+        ok(run(
+            &repo,
+            &["select", "--base", "main", "--graph", &g, "--format", fmt],
+        ))
+    };
+    assert_eq!(sel("list"), "app\nlib\n");
+    assert_eq!(sel("nextest"), "package(=app) | package(=lib)\n");
+    assert_eq!(sel("cargo"), "-p app -p lib\n");
+    let m = json(&sel("github-matrix"));
+    assert_eq!(m["include"].as_array().unwrap().len(), 2);
+    assert_eq!(m["include"][0]["nextest"], "package(=app)");
+    assert_eq!(m["include"][1]["cargo"], "-p lib");
+    let j = json(&sel("json"));
+    let base = git(&repo, &["rev-parse", "main"]).trim().to_owned();
+    assert_eq!(j["version"], 1);
+    assert_eq!(j["merge_base"], base.as_str());
+    assert_eq!(strings(&j["changed_files"]), ["libs/lib/b.rs"]);
+    assert_eq!(j["run_all"], false);
+    assert_eq!(j["run_all_reason"], Value::Null);
+    assert_eq!(strings(&j["affected"]), ["app", "lib"]);
+    assert_eq!(strings(&j["tests"]), ["app-e2e"]);
+    assert_eq!(j["reasons"]["lib"]["kind"], "file");
+    assert_eq!(j["reasons"]["lib"]["path"], "libs/lib/b.rs");
+    assert_eq!(j["reasons"]["app"]["kind"], "dependency");
+    assert_eq!(j["reasons"]["app"]["module"], "lib");
+    assert_eq!(j["total"], 4);
+
+    // explain: the chain, and exit 1 for a module the change cannot reach.
+    let e = ok(run(
+        &repo,
+        &["explain", "app", "--base", "main", "--graph", &g],
+    ));
+    assert_eq!(e.lines().next().unwrap(), "libs/lib/b.rs → lib → app");
+    let not = run(&repo, &["explain", "core", "--base", "main", "--graph", &g]);
+    assert_eq!(not.status.code(), Some(1));
+    assert!(stdout(&not).starts_with("core is not affected"));
+    let unknown = bad(run(
+        &repo,
+        &["explain", "nope", "--base", "main", "--graph", &g],
+    ));
+    assert!(
+        unknown.contains("`nope` is not a module of the graph"),
+        "{unknown}"
+    );
+
+    // --github-output appends step outputs.
+    let out_file = repo.parent().unwrap().join("gh-output");
+    let o = bin()
+        .current_dir(&repo)
+        .args([
+            "select",
+            "--base",
+            "main",
+            "--graph",
+            &g,
+            "--format",
+            "list",
+            "--github-output",
+        ])
+        .env("GITHUB_OUTPUT", &out_file)
+        .output()
+        .unwrap();
+    ok(o);
+    let text = std::fs::read_to_string(&out_file).unwrap();
+    assert!(text.contains("has-affected=true\n"), "{text}");
+    assert!(text.contains("run-all=false\n"), "{text}");
+    assert!(text.contains("count=2\n"), "{text}");
+    assert!(
+        text.contains("nextest-filter=package(=app) | package(=lib)\n"),
+        "{text}"
+    );
+    let matrix = text
+        .lines()
+        .find_map(|l| l.strip_prefix("matrix="))
+        .unwrap();
+    assert_eq!(json(matrix)["include"][0]["modules"], "app");
+    // Without $GITHUB_OUTPUT, --github-output is a usage error.
+    bad(run(
+        &repo,
+        &["select", "--base", "main", "--graph", &g, "--github-output"],
+    ));
+}
+
+#[test]
+fn empty_selection_exits_zero_and_says_so() {
+    let (_tmp, repo, g) = small_repo();
+    git(&repo, &["checkout", "-q", "-b", "docs"]);
+    write(&repo, "README.md", "more docs\n");
+    commit_all(&repo, "docs");
+    let o = run(&repo, &["select", "--base", "main", "--graph", &g]);
+    assert!(o.status.success());
+    assert_eq!(stdout(&o), "");
+    assert!(
+        stderr(&o).contains("no module is affected"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        ok(run(
+            &repo,
+            &[
+                "select", "--base", "main", "--graph", &g, "--format", "nextest"
+            ]
+        )),
+        "none()\n"
+    );
+    assert_eq!(
+        ok(run(
+            &repo,
+            &[
+                "select",
+                "--base",
+                "main",
+                "--graph",
+                &g,
+                "--format",
+                "github-matrix"
+            ]
+        )),
+        "{\"include\":[]}\n"
+    );
+    let out_file = repo.parent().unwrap().join("gh");
+    ok(bin()
+        .current_dir(&repo)
+        .args(["select", "--base", "main", "--graph", &g, "--github-output"])
+        .env("GITHUB_OUTPUT", &out_file)
+        .output()
+        .unwrap());
+    assert!(
+        std::fs::read_to_string(&out_file)
+            .unwrap()
+            .contains("has-affected=false\n")
+    );
+}
+
+#[test]
+fn uncommitted_changed_files_and_rules() {
+    let (tmp, repo, g) = small_repo();
+    // Nothing committed since main, but the work tree has changes.
+    write(&repo, "libs/core/a.rs", "dirty\n");
+    write(&repo, "libs/other/new.rs", "untracked\n");
+    write(&repo, ".gitignore", "*.log\n");
+    write(&repo, "libs/lib/debug.log", "ignored by git\n");
+    let plain = ok(run(&repo, &["select", "--base", "main", "--graph", &g]));
+    assert_eq!(plain, "");
+    let dirty = ok(run(
+        &repo,
+        &["select", "--base", "main", "--graph", &g, "--uncommitted"],
+    ));
+    assert_eq!(dirty, "app\ncore\nlib\nother\n");
+
+    // --changed-files: from a file or stdin, no git needed.
+    let list = tmp.path().join("changed.txt");
+    std::fs::write(&list, "./libs/lib/b.rs\r\n\r\n").unwrap();
+    let l = list.to_str().unwrap();
+    assert_eq!(
+        ok(run(
+            tmp.path(),
+            &["select", "--changed-files", l, "--graph", &g]
+        )),
+        "app\nlib\n"
+    );
+    let mut child = bin()
+        .current_dir(tmp.path())
+        .args(["select", "--changed-files", "-", "--graph", &g])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"apps/app/c.rs\n")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(stdout(&o), "app\n");
+
+    // Rules: a path rule for data the graph cannot see, a module rule, and
+    // an unowned file selecting everything with its reason.
+    let cfg = tmp.path().join("rules.toml");
+    std::fs::write(
+        &cfg,
+        "[[path-rule]]\nglobs = [\"tools/**\"]\nmark-changed = [\"other\"]\n\n\
+         [[module-rule]]\non-affected = [\"other\"]\nmark-changed = [\"core\"]\n",
+    )
+    .unwrap();
+    std::fs::write(&list, "tools/ci.sh\n").unwrap();
+    let c = cfg.to_str().unwrap();
+    let all = json(&ok(run(
+        tmp.path(),
+        &[
+            "select",
+            "--changed-files",
+            l,
+            "--graph",
+            &g,
+            "--format",
+            "json",
+        ],
+    )));
+    assert_eq!(all["run_all"], true);
+    assert_eq!(
+        all["run_all_reason"],
+        "tools/ci.sh is in no module and matches no rule; every module is selected to be safe"
+    );
+    let ruled = json(&ok(run(
+        tmp.path(),
+        &[
+            "select",
+            "--changed-files",
+            l,
+            "--graph",
+            &g,
+            "--config",
+            c,
+            "--format",
+            "json",
+        ],
+    )));
+    assert_eq!(strings(&ruled["affected"]), ["app", "core", "lib", "other"]);
+    assert_eq!(ruled["reasons"]["core"]["kind"], "module_rule");
+    assert_eq!(ruled["reasons"]["other"]["kind"], "path_rule");
+}
+
+#[test]
+fn shallow_clones_fail_with_a_hint_or_select_everything() {
+    let (tmp, repo, g) = small_repo();
+    for i in 0..3 {
+        write(&repo, "libs/core/a.rs", &format!("{i}\n"));
+        commit_all(&repo, "main work");
+    }
+    git(&repo, &["checkout", "-q", "-b", "feature", "HEAD~2"]);
+    write(&repo, "apps/app/c.rs", "feature\n");
+    commit_all(&repo, "feature");
+    let url = format!("file://{}", repo.display());
+    let clone = tmp.path().join("shallow");
+    git(
+        tmp.path(),
+        &[
+            "clone",
+            "-q",
+            "--depth",
+            "1",
+            "--branch",
+            "feature",
+            &url,
+            clone.to_str().unwrap(),
+        ],
+    );
+    git(
+        &clone,
+        &[
+            "fetch",
+            "-q",
+            "--depth",
+            "1",
+            "origin",
+            "main:refs/remotes/origin/main",
+        ],
+    );
+    let e = bad(run(
+        &clone,
+        &["select", "--base", "origin/main", "--graph", &g],
+    ));
+    assert!(e.contains("no merge-base"), "{e}");
+    assert!(e.contains("fetch-depth: 0"), "{e}");
+    let all = json(&ok(run(
+        &clone,
+        &[
+            "select",
+            "--base",
+            "origin/main",
+            "--graph",
+            &g,
+            "--on-missing-base",
+            "all",
+            "--format",
+            "json",
+        ],
+    )));
+    assert_eq!(all["run_all"], true);
+    assert_eq!(strings(&all["affected"]).len(), 4);
+    // Deepening the clone finds the merge-base and a precise selection.
+    git(
+        &clone,
+        &[
+            "fetch",
+            "-q",
+            "--deepen",
+            "5",
+            "origin",
+            "feature",
+            "main:refs/remotes/origin/main",
+        ],
+    );
+    assert_eq!(
+        ok(run(
+            &clone,
+            &["select", "--base", "origin/main", "--graph", &g]
+        )),
+        "app\n"
+    );
+}
+
+#[test]
+fn bad_input_exits_2_with_one_line() {
+    let (tmp, repo, g) = small_repo();
+    let e = bad(run(
+        &repo,
+        &["select", "--base", "no-such-branch", "--graph", &g],
+    ));
+    assert!(e.contains("no-such-branch"), "{e}");
+    let e = bad(run(
+        tmp.path(),
+        &["select", "--base", "main", "--graph", &g],
+    ));
+    assert!(e.contains("not inside a git repository"), "{e}");
+    let e = bad(run(&repo, &["select", "--graph", &g]));
+    assert!(e.contains("--base"), "{e}");
+    let cyclic = tmp.path().join("cycle.json");
+    std::fs::write(
+        &cyclic,
+        r#"{"modules":[{"name":"a","deps":["b"]},{"name":"b","deps":["a"]}]}"#,
+    )
+    .unwrap();
+    let e = bad(run(
+        &repo,
+        &[
+            "select",
+            "--base",
+            "main",
+            "--graph",
+            cyclic.to_str().unwrap(),
+        ],
+    ));
+    assert!(e.contains("cycle.json") && e.contains("cycle"), "{e}");
+    let unknown = tmp.path().join("unknown.json");
+    std::fs::write(&unknown, r#"{"modules":[{"name":"a","deps":["zz"]}]}"#).unwrap();
+    let e = bad(run(
+        &repo,
+        &[
+            "select",
+            "--base",
+            "main",
+            "--graph",
+            unknown.to_str().unwrap(),
+        ],
+    ));
+    assert!(e.contains("unknown.json") && e.contains("zz"), "{e}");
+    let cfg = tmp.path().join("bad.toml");
+    std::fs::write(
+        &cfg,
+        "[[path-rule]]\nglobs = [\"x\"]\nmark-changed = [\"ghost\"]\n",
+    )
+    .unwrap();
+    let e = bad(run(
+        &repo,
+        &[
+            "select",
+            "--base",
+            "main",
+            "--graph",
+            &g,
+            "--config",
+            cfg.to_str().unwrap(),
+        ],
+    ));
+    assert!(
+        e.contains("bad.toml: path-rule 1 names module `ghost`"),
+        "{e}"
+    );
+    std::fs::write(&cfg, "[[path-rule]]\nglobs = \"x\"\n").unwrap();
+    let e = bad(run(
+        &repo,
+        &[
+            "select",
+            "--base",
+            "main",
+            "--graph",
+            &g,
+            "--config",
+            cfg.to_str().unwrap(),
+        ],
+    ));
+    assert!(e.contains("bad.toml:2"), "{e}");
+    let e = bad(run(
+        &repo,
+        &["select", "--base", "main", "--graph", "missing.json"],
+    ));
+    assert!(e.contains("missing.json"), "{e}");
+    // No graph and no Cargo.toml.
+    let e = bad(run(&repo, &["select", "--base", "main"]));
+    assert!(e.contains("no Cargo.toml") && e.contains("--graph"), "{e}");
+}
+
+#[test]
+fn shard_balances_by_junit_timings() {
+    let (tmp, repo, g) = small_repo();
+    git(&repo, &["checkout", "-q", "-b", "feature"]);
+    write(&repo, "libs/core/a.rs", "1\n");
+    write(&repo, "libs/other/x.rs", "1\n");
+    commit_all(&repo, "core and other");
+    let junit = tmp.path().join("junit.xml");
+    std::fs::write(
+        &junit,
+        r#"<?xml version="1.0"?>
+<testsuites>
+  <testsuite name="core"><testcase classname="core" name="a" time="10"/></testsuite>
+  <testsuite name="lib"><testcase classname="lib" name="a" time="6"/><testcase classname="lib" name="b" time="3"/></testsuite>
+  <testsuite name="app::bin/app"><testcase classname="app::bin/app" name="e2e" time="8"/></testsuite>
+  <testsuite name="other"><testcase classname="other" name="t" time="1"/></testsuite>
+</testsuites>"#,
+    )
+    .unwrap();
+    let j = junit.to_str().unwrap();
+    let m = json(&ok(run(
+        &repo,
+        &[
+            "shard",
+            "--shards",
+            "2",
+            "--timings",
+            j,
+            "--base",
+            "main",
+            "--graph",
+            &g,
+        ],
+    )));
+    let shards = m["include"].as_array().unwrap();
+    assert_eq!(shards.len(), 2);
+    // core 10, lib 9, app 8, other 1, longest first into the lightest:
+    // core→1 (10), lib→2 (9), app→2 (17), other→1 (11).
+    assert_eq!(shards[0]["modules"], "core other");
+    assert_eq!(shards[0]["seconds"], 11.0);
+    assert_eq!(shards[1]["modules"], "app lib");
+    assert_eq!(shards[1]["seconds"], 17.0);
+    assert_eq!(shards[1]["nextest"], "package(=app) | package(=lib)");
+    let list = ok(run(
+        &repo,
+        &[
+            "shard", "--shards", "8", "--base", "main", "--graph", &g, "--format", "list",
+        ],
+    ));
+    assert_eq!(
+        list.lines().count(),
+        4,
+        "no more shards than modules: {list}"
+    );
+    // A usage error: clap's message (with its usage hint), exit 2.
+    let zero = run(
+        &repo,
+        &["shard", "--shards", "0", "--base", "main", "--graph", &g],
+    );
+    assert_eq!(zero.status.code(), Some(2));
+    assert!(
+        stderr(&zero).contains("0 is not in 1..=256"),
+        "{}",
+        stderr(&zero)
+    );
+}
+
+#[test]
+fn evaluate_replays_history() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (graph_file, shas) = generated_repo(tmp.path(), 99, 30, 12);
+    let repo = tmp.path().join("repo");
+    let oracle = Oracle::from_json(&json(&std::fs::read_to_string(&graph_file).unwrap()));
+    let out = json(&ok(run(
+        &repo,
+        &[
+            "evaluate",
+            "--commits",
+            "50",
+            "--graph",
+            graph_file.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    )));
+    let rows = out["commits"].as_array().unwrap();
+    // Every commit but the root one, newest first.
+    assert_eq!(rows.len(), 12);
+    let mut selected = 0;
+    for (row, w) in rows.iter().zip(shas.windows(2).rev()) {
+        assert_eq!(row["commit"].as_str().unwrap(), &w[1][..12]);
+        let changed: Vec<String> = git(
+            &repo,
+            &["diff", "--name-only", "--no-renames", &w[0], &w[1]],
+        )
+        .lines()
+        .map(str::to_owned)
+        .collect();
+        let want = oracle.select(&changed).map(|s| s.len()).unwrap_or(30);
+        assert_eq!(row["selected"].as_u64().unwrap() as usize, want, "{row}");
+        selected += want;
+    }
+    assert_eq!(
+        out["summary"]["selected_module_runs"].as_u64().unwrap() as usize,
+        selected
+    );
+    assert_eq!(out["summary"]["total_module_runs"], 12 * 30);
+    let text = ok(run(
+        &repo,
+        &[
+            "evaluate",
+            "--commits",
+            "3",
+            "--graph",
+            graph_file.to_str().unwrap(),
+        ],
+    ));
+    assert!(text.contains("3 commits: "), "{text}");
+}
