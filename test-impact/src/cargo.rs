@@ -1,13 +1,28 @@
 //! The package graph of a Cargo workspace at two commits, through guppy,
 //! and which packages' builds differ between them, through determinator.
 //!
-//! INTERFACE STUB: the bodies are being written; the signatures are the
-//! contract the rest of the crate codes against.
+//! Two questions are answered here. Which members depend on which (the
+//! [`Comparison::graph`], for reverse-dependency closure over changed
+//! files), and which members build differently although none of their own
+//! files changed ([`Comparison::build_changed`]: a `Cargo.lock` bump of a
+//! third-party crate, a feature turned on by a dependent's manifest). The
+//! second is determinator's build-summary comparison, with no path rules:
+//! mapping changed files to packages is the caller's job.
 
-use std::path::Path;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
-use anyhow::Result;
-use depgraph::ModuleGraph;
+use anyhow::{Result, anyhow, bail};
+use depgraph::{Dep, GraphBuilder, Module, ModuleGraph};
+use determinator::Determinator;
+use determinator::rules::DeterminatorRules;
+use guppy::graph::cargo::{CargoOptions, CargoSet};
+use guppy::graph::feature::{FeatureSet, StandardFeatures};
+use guppy::graph::summaries::diff::SummaryDiffStatus;
+use guppy::graph::summaries::{Summary, SummaryId};
+use guppy::graph::{BuildTargetId, DependencyDirection, PackageGraph, PackageMetadata};
+use rayon::prelude::*;
 
 /// A workspace member.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,6 +34,11 @@ pub struct Package {
     pub dir: String,
     /// Its test binaries as nextest names them: `NAME` for the lib's unit
     /// tests, `NAME::bin/BIN`, `NAME::TEST` for `tests/TEST.rs`, ... Sorted.
+    ///
+    /// These are the targets `cargo test` (and so `cargo nextest run`)
+    /// builds as tests by default: those whose `test` flag is on, which by
+    /// default is the lib, the bins and the integration tests, and not the
+    /// benches and examples (unless their manifest sets `test = true`).
     pub test_binaries: Vec<String>,
 }
 
@@ -43,7 +63,18 @@ pub struct Comparison {
     /// Members at head, with an edge from each to every member it depends
     /// on (normal, build or dev dependency, on any platform, directly or
     /// through non-member packages). Durations are 0; `path` is the dir.
+    ///
+    /// Cargo allows a cycle through a dev-dependency (`a` depends on `b`,
+    /// `b` dev-depends on `a`), a module graph does not: the dev edges that
+    /// would close a cycle are left out of it and listed in
+    /// [`Comparison::extra_dependents`] instead.
     pub graph: ModuleGraph,
+    /// Dev-dependency edges left out of `graph` because they would close a
+    /// cycle, as `(dependent, dependency)`: `dependent`'s tests build
+    /// `dependency`. Callers that compute what a change affects must follow
+    /// them like the graph's edges: when `dependency` is affected, so is
+    /// `dependent` (and, through the graph, whatever depends on it). Sorted.
+    pub extra_dependents: Vec<(String, String)>,
     /// Members whose build summary (the packages and features Cargo would
     /// build for them, dev-dependencies included) differs between base and
     /// head, per determinator; members new at head. Sorted by name.
@@ -54,8 +85,30 @@ pub struct Comparison {
 /// `cargo`), returning its JSON. Error, one line: the command and the last
 /// line of cargo's stderr.
 pub fn metadata(dir: &Path) -> Result<String> {
-    let _ = dir;
-    unimplemented!()
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let shown = format!(
+        "`{} metadata --format-version 1` in {}",
+        Path::new(&cargo).display(),
+        dir.display()
+    );
+    let output = Command::new(&cargo)
+        .args(["metadata", "--format-version", "1"])
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| anyhow!("run {shown}: {e}"))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let last = stderr
+            .lines()
+            .map(str::trim)
+            .rfind(|line| !line.is_empty())
+            .map_or_else(|| output.status.to_string(), str::to_owned);
+        bail!("run {shown}: {last}");
+    }
+    String::from_utf8(output.stdout).map_err(|_| anyhow!("run {shown}: its output is not UTF-8"))
 }
 
 /// Compares the workspace at base with the workspace at head, each given
@@ -67,6 +120,759 @@ pub fn compare(
     head_json: &str,
     head_root: &Path,
 ) -> Result<Comparison> {
-    let _ = (base_json, base_root, head_json, head_root);
-    unimplemented!()
+    let (base, head) = rayon::join(
+        || PackageGraph::from_json(base_json),
+        || PackageGraph::from_json(head_json),
+    );
+    let base =
+        base.map_err(|e| anyhow!("read the base `cargo metadata` JSON: {}", one_line(&e)))?;
+    let head =
+        head.map_err(|e| anyhow!("read the head `cargo metadata` JSON: {}", one_line(&e)))?;
+
+    let packages = head
+        .workspace()
+        .iter_by_name()
+        .map(|(_, p)| package(p, head_root))
+        .collect::<Result<Vec<_>>>()?;
+    let head_workspace = head.workspace();
+    let removed = base
+        .workspace()
+        .iter_by_name()
+        .filter(|(name, _)| !head_workspace.contains_name(name))
+        .map(|(_, p)| package(p, base_root))
+        .collect::<Result<Vec<_>>>()?;
+
+    let (graphs, build_changed) = rayon::join(
+        || module_graph(&head, &packages),
+        || build_changed(&base, &head),
+    );
+    let (graph, extra_dependents) = graphs?;
+    Ok(Comparison {
+        packages,
+        removed,
+        graph,
+        extra_dependents,
+        build_changed: build_changed?,
+    })
+}
+
+/// guppy's errors can span lines (a serde error quoting the input).
+fn one_line(e: &dyn std::fmt::Display) -> String {
+    e.to_string()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn package(p: PackageMetadata<'_>, root: &Path) -> Result<Package> {
+    let mut test_binaries: Vec<String> = p
+        .build_targets()
+        .filter(|t| t.test_by_default())
+        .filter_map(|t| {
+            // nextest's binary ids (nextest-metadata `RustBinaryId::from_parts`).
+            let name = p.name();
+            Some(match t.id() {
+                BuildTargetId::Library => name.to_owned(),
+                BuildTargetId::Binary(bin) => format!("{name}::bin/{bin}"),
+                BuildTargetId::Test(test) => format!("{name}::{test}"),
+                BuildTargetId::Benchmark(bench) => format!("{name}::bench/{bench}"),
+                BuildTargetId::Example(example) => format!("{name}::example/{example}"),
+                _ => return None,
+            })
+        })
+        .collect();
+    test_binaries.sort();
+    Ok(Package {
+        name: p.name().to_owned(),
+        dir: relative_dir(p, root)?,
+        test_binaries,
+    })
+}
+
+/// The directory of a member's manifest relative to `root`, `/`-separated.
+fn relative_dir(p: PackageMetadata<'_>, root: &Path) -> Result<String> {
+    let manifest = p.manifest_path().as_std_path();
+    let dir = manifest.parent().unwrap_or(Path::new(""));
+    // Cargo reports paths under the directory it ran in as the OS resolved
+    // it; the caller's root may go through a symlink (macOS's /tmp).
+    let relative = match dir.strip_prefix(root) {
+        Ok(relative) => relative.to_owned(),
+        Err(_) => root
+            .canonicalize()
+            .ok()
+            .and_then(|canonical| dir.strip_prefix(canonical).ok().map(PathBuf::from))
+            .ok_or_else(|| {
+                anyhow!(
+                    "find package `{}`: its manifest {} is not under the workspace root {}",
+                    p.name(),
+                    manifest.display(),
+                    root.display()
+                )
+            })?,
+    };
+    let parts: Vec<_> = relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect();
+    Ok(parts.join("/"))
+}
+
+/// The members each member depends on, directly or through non-members:
+/// `dependent -> (dependency -> dev_only)`. Of a member every dependency
+/// counts; of a non-member only what Cargo builds for it (normal and build
+/// dependencies: its dev-dependencies are never built).
+fn member_dependencies(graph: &PackageGraph) -> BTreeMap<&str, BTreeMap<&str, bool>> {
+    let mut all = BTreeMap::new();
+    for member in graph.workspace().iter() {
+        let mut found: BTreeMap<&str, bool> = BTreeMap::new();
+        let mut seen = HashSet::new();
+        let mut stack = Vec::new();
+        // Non-dev links first: a member reached through them is a non-dev
+        // dependency however else it is reached, and what they reach needs
+        // no second walk.
+        let (normal, dev): (Vec<_>, Vec<_>) =
+            member.direct_links().partition(|link| !link.dev_only());
+        for (links, dev_only) in [(normal, false), (dev, true)] {
+            for link in links {
+                stack.push(link.to());
+                while let Some(p) = stack.pop() {
+                    if p.in_workspace() {
+                        if p.id() != member.id() {
+                            found.entry(p.name()).or_insert(dev_only);
+                        }
+                        continue;
+                    }
+                    if !seen.insert(p.id()) {
+                        continue;
+                    }
+                    stack.extend(
+                        p.direct_links()
+                            .filter(|l| l.normal().is_present() || l.build().is_present())
+                            .map(|l| l.to()),
+                    );
+                }
+            }
+        }
+        all.insert(member.name(), found);
+    }
+    all
+}
+
+/// The module graph of the members, and the dev edges left out of it
+/// because they would close a cycle.
+fn module_graph(
+    graph: &PackageGraph,
+    packages: &[Package],
+) -> Result<(ModuleGraph, Vec<(String, String)>)> {
+    let deps = member_dependencies(graph);
+    // Normal and build dependencies cannot form a cycle (Cargo rejects
+    // one); dev edges join one at a time, unless their dependency already
+    // reaches their dependent.
+    let mut kept: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut dev_edges = Vec::new();
+    for (&dependent, on) in &deps {
+        let entry = kept.entry(dependent).or_default();
+        for (&dependency, &dev_only) in on {
+            if dev_only {
+                dev_edges.push((dependent, dependency));
+            } else {
+                entry.push(dependency);
+            }
+        }
+    }
+    let mut extra = Vec::new();
+    for (dependent, dependency) in dev_edges {
+        if reaches(&kept, dependency, dependent) {
+            extra.push((dependent.to_owned(), dependency.to_owned()));
+        } else {
+            kept.entry(dependent).or_default().push(dependency);
+        }
+    }
+    let mut builder = GraphBuilder::with_capacity(packages.len());
+    for p in packages {
+        let mut module = Module::new(p.name.clone(), 0.0);
+        module.path = Some(p.dir.clone());
+        module.tests = p.test_binaries.clone();
+        let on = kept.get(p.name.as_str()).map_or(&[][..], Vec::as_slice);
+        builder.add(module, on.iter().map(|&d| Dep::full(d)).collect());
+    }
+    let graph = builder
+        .build()
+        .map_err(|e| anyhow!("build the graph of workspace members: {e}"))?;
+    Ok((graph, extra))
+}
+
+/// Whether `to` is reachable from `from` along `edges` (dependent ->
+/// dependencies).
+fn reaches(edges: &BTreeMap<&str, Vec<&str>>, from: &str, to: &str) -> bool {
+    let mut seen = HashSet::from([from]);
+    let mut stack = vec![from];
+    while let Some(v) = stack.pop() {
+        if v == to {
+            return true;
+        }
+        for &w in edges.get(v).into_iter().flatten() {
+            if seen.insert(w) {
+                stack.push(w);
+            }
+        }
+    }
+    false
+}
+
+/// The members determinator marks changed by their build summaries, each
+/// with why.
+fn build_changed(base: &PackageGraph, head: &PackageGraph) -> Result<Vec<BuildChanged>> {
+    let rules = DeterminatorRules::parse("use-default-rules = false")
+        .map_err(|e| anyhow!("parse the determinator rules: {}", one_line(&e)))?;
+    let mut determinator = Determinator::new(base, head);
+    determinator
+        .set_rules(&rules)
+        .map_err(|e| anyhow!("set the determinator rules: {}", one_line(&e)))?;
+    let set = determinator.compute();
+    let base_workspace = base.workspace();
+    let mut changed: BTreeSet<&str> = set
+        .summary_changed_set
+        .packages(DependencyDirection::Forward)
+        .filter(|p| p.in_workspace())
+        .map(|p| p.name())
+        .collect();
+    // Determinator marks a new member changed; say so even if it stops.
+    changed.extend(
+        head.workspace()
+            .iter_by_name()
+            .map(|(name, _)| name)
+            .filter(|name| !base_workspace.contains_name(name)),
+    );
+    let changed: Vec<&str> = changed.into_iter().collect();
+    changed
+        .par_iter()
+        .map(|&name| {
+            let why = match base_workspace.member_by_name(name) {
+                Err(_) => "new package".to_owned(),
+                Ok(old) => {
+                    let new = head
+                        .workspace()
+                        .member_by_name(name)
+                        .map_err(|e| anyhow!("find member `{name}` at head: {}", one_line(&e)))?;
+                    why_changed(old, new)
+                }
+            };
+            Ok(BuildChanged {
+                name: name.to_owned(),
+                why,
+            })
+        })
+        .collect()
+}
+
+/// What kind of difference an item of a "why" line is; the order is the
+/// order items are listed in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Change {
+    /// A package in the build came, went or changed version.
+    Resolved,
+    /// A package is built with other features.
+    Features,
+    /// A package moved (source) or its place in the graph changed.
+    Other,
+}
+
+/// Items of a "why" line shown before "and N more".
+const WHY_ITEMS: usize = 3;
+
+/// Why a member's build summary changed: the differences between the
+/// summaries determinator compared (the member built with no, default and
+/// all features, dev-dependencies included), merged.
+fn why_changed(old: PackageMetadata<'_>, new: PackageMetadata<'_>) -> String {
+    let options = Determinator::default_cargo_options();
+    let mut items: Vec<(Change, String)> = Vec::new();
+    for features in [
+        StandardFeatures::Default,
+        StandardFeatures::None,
+        StandardFeatures::All,
+    ] {
+        let (Some(old_summary), Some(new_summary)) = (
+            summary(old, features, &options),
+            summary(new, features, &options),
+        ) else {
+            continue;
+        };
+        let diff = old_summary.diff(&new_summary);
+        for section in [&diff.target_packages, &diff.host_packages] {
+            for (id, status) in &section.changed {
+                for item in describe(id, status) {
+                    if !items.contains(&item) {
+                        items.push(item);
+                    }
+                }
+            }
+        }
+    }
+    format_why(items)
+}
+
+/// The build summary of a member built alone with `features`, as
+/// determinator computes it; `None` if guppy cannot make one.
+fn summary(
+    package: PackageMetadata<'_>,
+    features: StandardFeatures,
+    options: &CargoOptions<'_>,
+) -> Option<Summary> {
+    let initials = package.to_package_set().to_feature_set(features);
+    let features_only: FeatureSet<'_> = package.graph().feature_graph().resolve_none();
+    CargoSet::new(initials, features_only, options)
+        .ok()?
+        .to_summary()
+        .ok()
+}
+
+fn describe(id: &SummaryId, status: &SummaryDiffStatus<'_>) -> Vec<(Change, String)> {
+    let name = &id.name;
+    let version = &id.version;
+    match status {
+        SummaryDiffStatus::Added { .. } => vec![(Change::Resolved, format!("+{name} {version}"))],
+        SummaryDiffStatus::Removed { .. } => {
+            vec![(Change::Resolved, format!("-{name} {version}"))]
+        }
+        SummaryDiffStatus::Modified {
+            old_version,
+            old_source,
+            old_status,
+            new_status,
+            added_features,
+            removed_features,
+            added_optional_deps,
+            removed_optional_deps,
+            ..
+        } => {
+            let mut out = Vec::new();
+            if let Some(old_version) = old_version {
+                out.push((
+                    Change::Resolved,
+                    format!("{name} {old_version} -> {version}"),
+                ));
+            } else if let Some(old_source) = old_source {
+                out.push((
+                    Change::Other,
+                    format!("{name} {version} {old_source} -> {}", id.source),
+                ));
+            }
+            let mut features: Vec<String> = Vec::new();
+            features.extend(added_features.iter().map(|f| format!("+{f}")));
+            features.extend(removed_features.iter().map(|f| format!("-{f}")));
+            features.extend(added_optional_deps.iter().map(|d| format!("+dep:{d}")));
+            features.extend(removed_optional_deps.iter().map(|d| format!("-dep:{d}")));
+            if !features.is_empty() {
+                out.push((
+                    Change::Features,
+                    format!("{name} features {}", features.join(" ")),
+                ));
+            }
+            if out.is_empty()
+                && let Some(old_status) = old_status
+            {
+                out.push((
+                    Change::Other,
+                    format!("{name} {old_status} -> {new_status}"),
+                ));
+            }
+            out
+        }
+    }
+}
+
+/// One line from the items of a diff: a heading for the kinds present, at
+/// most [`WHY_ITEMS`] items, then how many more.
+fn format_why(mut items: Vec<(Change, String)>) -> String {
+    if items.is_empty() {
+        return "enabled features or manifest changed".to_owned();
+    }
+    items.sort_by_key(|&(change, _)| change); // stable: diff order within a kind
+    let resolved = items.iter().any(|(c, _)| *c == Change::Resolved);
+    let features = items.iter().any(|(c, _)| *c == Change::Features);
+    let heading = match (resolved, features) {
+        (true, true) => "resolved dependencies and features changed",
+        (true, false) => "resolved dependencies changed",
+        (false, true) => "enabled features changed",
+        (false, false) => "dependencies changed",
+    };
+    let shown: Vec<&str> = items
+        .iter()
+        .take(WHY_ITEMS)
+        .map(|(_, s)| s.as_str())
+        .collect();
+    let mut why = format!("{heading}: {}", shown.join(", "));
+    if items.len() > WHY_ITEMS {
+        why.push_str(&format!(" and {} more", items.len() - WHY_ITEMS));
+    }
+    why
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+    use std::sync::LazyLock;
+
+    use super::*;
+
+    /// `cargo metadata` of a workspace, and the root it ran in.
+    struct Workspace {
+        json: String,
+        root: PathBuf,
+    }
+
+    /// One real workspace at base, the same at another root, and at head.
+    /// Built once: every `cargo metadata` costs a process and ~100 ms. The
+    /// directories are deleted before any test looks: `compare` reads only
+    /// the JSON.
+    struct Fixture {
+        base: Workspace,
+        base_elsewhere: Workspace,
+        head: Workspace,
+    }
+
+    static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
+        let tmp = tempfile::tempdir().unwrap();
+        let make = |name: &str, head: bool| {
+            let root = tmp.path().join(name);
+            write_workspace(&root, head);
+            let root = root.canonicalize().unwrap();
+            let json = metadata(&root).unwrap();
+            Workspace { json, root }
+        };
+        Fixture {
+            base: make("base", false),
+            base_elsewhere: make("elsewhere", false),
+            head: make("head", true),
+        }
+    });
+
+    fn write(root: &Path, path: &str, text: &str) {
+        let path = root.join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+
+    fn manifest(name: &str, version: &str, rest: &str) -> String {
+        format!("[package]\nname = \"{name}\"\nversion = \"{version}\"\nedition = \"2021\"\n{rest}")
+    }
+
+    /// The workspace under test. At head: `vendor/ext` (a path package
+    /// outside the workspace, standing in for a crates.io crate) goes from
+    /// 1.0.0 to 1.1.0 and gains a dependency; `feat-user` turns on
+    /// `core/fast`; `core` gains a description and a source edit (neither
+    /// changes a build summary); `gone` is deleted; `newbie` is added.
+    fn write_workspace(root: &Path, head: bool) {
+        write(
+            root,
+            "Cargo.toml",
+            &manifest(
+                "app",
+                "0.1.0",
+                "[dependencies]\ncore = { path = \"crates/core\" }\n\n[workspace]\nresolver = \"2\"\n\
+                 members = [\"crates/*\"]\nexclude = [\"vendor/ext\", \"vendor/ext-dep\", \"vendor/bridge\"]\n",
+            ),
+        );
+        write(root, "src/main.rs", "fn main() {}\n");
+        let lib = |name: &str, deps: &str| {
+            write(
+                root,
+                &format!("crates/{name}/Cargo.toml"),
+                &manifest(name, "0.1.0", deps),
+            );
+            write(root, &format!("crates/{name}/src/lib.rs"), "\n");
+        };
+        let core_extra = if head {
+            "description = \"the core\"\n"
+        } else {
+            ""
+        };
+        lib("core", &format!("{core_extra}[features]\nfast = []\n"));
+        if head {
+            write(root, "crates/core/src/lib.rs", "pub fn edited() {}\n");
+        }
+        lib(
+            "uses-ext",
+            "[dependencies]\next = { path = \"../../vendor/ext\" }\n",
+        );
+        lib(
+            "via-uses-ext",
+            "[dependencies]\nuses-ext = { path = \"../uses-ext\" }\n",
+        );
+        lib(
+            "bridge-user",
+            "[dependencies]\nbridge = { path = \"../../vendor/bridge\" }\n",
+        );
+        lib(
+            "dev-ext",
+            "[dev-dependencies]\next = { path = \"../../vendor/ext\" }\n",
+        );
+        lib(
+            "on-dev-ext",
+            "[dependencies]\ndev-ext = { path = \"../dev-ext\" }\n",
+        );
+        let fast = if head { ", features = [\"fast\"]" } else { "" };
+        lib(
+            "feat-user",
+            &format!("[dependencies]\ncore = {{ path = \"../core\"{fast} }}\n"),
+        );
+        lib("buildhelper", "");
+        lib(
+            "dev-user",
+            "[dev-dependencies]\ncore = { path = \"../core\" }\n\n\
+             [build-dependencies]\nbuildhelper = { path = \"../buildhelper\" }\n",
+        );
+        write(root, "crates/dev-user/build.rs", "fn main() {}\n");
+        lib("cyc-a", "[dependencies]\ncyc-b = { path = \"../cyc-b\" }\n");
+        lib(
+            "cyc-b",
+            "[dev-dependencies]\ncyc-a = { path = \"../cyc-a\" }\n",
+        );
+        lib(
+            "tested",
+            "[[bin]]\nname = \"untested\"\npath = \"src/untested.rs\"\ntest = false\n",
+        );
+        for file in [
+            "src/main.rs",
+            "src/bin/tool.rs",
+            "src/untested.rs",
+            "examples/ex.rs",
+            "benches/b.rs",
+        ] {
+            write(root, &format!("crates/tested/{file}"), "fn main() {}\n");
+        }
+        write(root, "crates/tested/tests/foo.rs", "\n");
+        if head {
+            lib("newbie", "[dependencies]\ncore = { path = \"../core\" }\n");
+        } else {
+            lib("gone", "");
+        }
+
+        let (ext_version, ext_deps) = if head {
+            (
+                "1.1.0",
+                "[dependencies]\next-dep = { path = \"../ext-dep\" }\n",
+            )
+        } else {
+            ("1.0.0", "")
+        };
+        write(
+            root,
+            "vendor/ext/Cargo.toml",
+            &manifest("ext", ext_version, ext_deps),
+        );
+        write(root, "vendor/ext/src/lib.rs", "\n");
+        write(
+            root,
+            "vendor/ext-dep/Cargo.toml",
+            &manifest("ext-dep", "0.3.0", ""),
+        );
+        write(root, "vendor/ext-dep/src/lib.rs", "\n");
+        write(
+            root,
+            "vendor/bridge/Cargo.toml",
+            &manifest(
+                "bridge",
+                "0.2.0",
+                "[dependencies]\next = { path = \"../ext\" }\ncore = { path = \"../../crates/core\" }\n\n\
+                 [dev-dependencies]\nbuildhelper = { path = \"../../crates/buildhelper\" }\n",
+            ),
+        );
+        write(root, "vendor/bridge/src/lib.rs", "\n");
+    }
+
+    fn compare_fixture(base: &Workspace, head: &Workspace) -> Comparison {
+        compare(&base.json, &base.root, &head.json, &head.root).unwrap()
+    }
+
+    fn names(packages: &[Package]) -> Vec<&str> {
+        packages.iter().map(|p| p.name.as_str()).collect()
+    }
+
+    fn edges(c: &Comparison) -> Vec<(String, String)> {
+        let g = &c.graph;
+        let mut edges: Vec<_> = g
+            .ids()
+            .flat_map(|id| {
+                g.deps(id)
+                    .iter()
+                    .map(move |a| (g.name(id).to_owned(), g.name(a.module).to_owned()))
+            })
+            .collect();
+        edges.sort();
+        edges
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|&(a, b)| (a.to_owned(), b.to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn same_workspace_elsewhere_changes_no_build() {
+        let f = &*FIXTURE;
+        let c = compare_fixture(&f.base, &f.base_elsewhere);
+        assert_eq!(c.build_changed, vec![]);
+        assert_eq!(c.removed, vec![]);
+        let base = compare_fixture(&f.base, &f.base);
+        assert_eq!(c.packages, base.packages);
+        assert_eq!(edges(&c), edges(&base));
+    }
+
+    #[test]
+    fn lockfile_bump_and_feature_change_mark_exactly_the_builds_they_change() {
+        let f = &*FIXTURE;
+        let c = compare_fixture(&f.base, &f.head);
+        let ext = "resolved dependencies changed: ext 1.0.0 -> 1.1.0, +ext-dep 0.3.0";
+        let expected: Vec<BuildChanged> = [
+            // Through the non-member `bridge`.
+            ("bridge-user", ext),
+            // A dev-dependency: determinator builds the member's tests.
+            ("dev-ext", ext),
+            ("feat-user", "enabled features changed: core features +fast"),
+            ("newbie", "new package"),
+            ("uses-ext", ext),
+            // Through the member `uses-ext`: its summary holds `ext` too.
+            ("via-uses-ext", ext),
+        ]
+        .into_iter()
+        .map(|(name, why)| BuildChanged {
+            name: name.to_owned(),
+            why: why.to_owned(),
+        })
+        .collect();
+        // Not `core` (its manifest and source changed, its build summary
+        // did not), not `app`, `dev-user` or `newbie`'s dependents on it,
+        // and not `on-dev-ext`: `dev-ext`'s dev-dependencies are not built
+        // for it.
+        assert_eq!(c.build_changed, expected);
+    }
+
+    #[test]
+    fn members_removed_and_added() {
+        let f = &*FIXTURE;
+        let c = compare_fixture(&f.base, &f.head);
+        assert_eq!(
+            c.removed,
+            vec![Package {
+                name: "gone".into(),
+                dir: "crates/gone".into(),
+                test_binaries: vec!["gone".into()],
+            }]
+        );
+        assert_eq!(
+            names(&c.packages),
+            [
+                "app",
+                "bridge-user",
+                "buildhelper",
+                "core",
+                "cyc-a",
+                "cyc-b",
+                "dev-ext",
+                "dev-user",
+                "feat-user",
+                "newbie",
+                "on-dev-ext",
+                "tested",
+                "uses-ext",
+                "via-uses-ext",
+            ]
+        );
+    }
+
+    #[test]
+    fn dirs_and_test_binaries_as_nextest_names_them() {
+        let f = &*FIXTURE;
+        let c = compare_fixture(&f.base, &f.head);
+        let find = |name: &str| c.packages.iter().find(|p| p.name == name).unwrap();
+        assert_eq!(
+            *find("app"),
+            Package {
+                name: "app".into(),
+                dir: String::new(),
+                test_binaries: vec!["app::bin/app".into()],
+            }
+        );
+        // Not the bin with `test = false`, the example or the bench; not the
+        // build script of `dev-user`.
+        assert_eq!(
+            find("tested").test_binaries,
+            [
+                "tested",
+                "tested::bin/tested",
+                "tested::bin/tool",
+                "tested::foo"
+            ]
+        );
+        assert_eq!(find("dev-user").test_binaries, ["dev-user"]);
+        let tested = c.graph.module(c.graph.find("tested").unwrap());
+        assert_eq!(tested.path.as_deref(), Some("crates/tested"));
+        assert_eq!(tested.tests, find("tested").test_binaries);
+        assert_eq!(tested.duration_s, 0.0);
+    }
+
+    #[test]
+    fn edges_of_every_kind_and_through_non_members() {
+        let f = &*FIXTURE;
+        let c = compare_fixture(&f.base, &f.head);
+        assert_eq!(
+            edges(&c),
+            pairs(&[
+                ("app", "core"),
+                // bridge-user -> bridge (not a member) -> core; not bridge's
+                // dev-dependency buildhelper: Cargo builds (and resolves)
+                // dev-dependencies of members only.
+                ("bridge-user", "core"),
+                ("cyc-a", "cyc-b"),
+                ("dev-user", "buildhelper"),
+                ("dev-user", "core"),
+                ("feat-user", "core"),
+                ("newbie", "core"),
+                ("on-dev-ext", "dev-ext"),
+                ("via-uses-ext", "uses-ext"),
+            ])
+        );
+        // cyc-b dev-depends on cyc-a, which depends on cyc-b.
+        assert_eq!(c.extra_dependents, pairs(&[("cyc-b", "cyc-a")]));
+    }
+
+    #[test]
+    fn why_lists_three_changes_then_counts_the_rest() {
+        let items = ["+a 1.0.0", "b 1.0.0 -> 2.0.0", "-c 0.1.0", "+d 3.0.0"]
+            .map(|s| (Change::Resolved, s.to_owned()));
+        let mut items = items.to_vec();
+        items.insert(0, (Change::Features, "e features +x".to_owned()));
+        assert_eq!(
+            format_why(items),
+            "resolved dependencies and features changed: +a 1.0.0, b 1.0.0 -> 2.0.0, -c 0.1.0 and 2 more"
+        );
+        assert_eq!(format_why(vec![]), "enabled features or manifest changed");
+    }
+
+    #[test]
+    fn bad_json_names_its_side() {
+        let f = &*FIXTURE;
+        let err = compare("{", Path::new("/"), &f.head.json, &f.head.root).unwrap_err();
+        let err = err.to_string();
+        assert!(
+            err.starts_with("read the base `cargo metadata` JSON: "),
+            "{err}"
+        );
+        assert!(!err.contains('\n'), "{err}");
+        let err = compare(&f.base.json, &f.base.root, "[]", Path::new("/")).unwrap_err();
+        assert!(err.to_string().starts_with("read the head "), "{err}");
+    }
+
+    #[test]
+    fn metadata_failure_is_one_line_with_cargo_s_reason() {
+        let tmp = tempfile::tempdir().unwrap();
+        let err = metadata(tmp.path()).unwrap_err().to_string();
+        assert!(err.contains("metadata --format-version 1` in "), "{err}");
+        assert!(err.contains(&tmp.path().display().to_string()), "{err}");
+        assert!(err.contains("could not find `Cargo.toml`"), "{err}");
+        assert!(!err.contains('\n'), "{err}");
+    }
 }
