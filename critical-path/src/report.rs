@@ -49,7 +49,7 @@ pub fn bar(fraction: f64, width: usize) -> String {
     for _ in 0..eighths / 8 {
         s.push('█');
     }
-    if eighths % 8 != 0 {
+    if !eighths.is_multiple_of(8) {
         s.push(PARTS[eighths % 8 - 1]);
     }
     let used = s.chars().count();

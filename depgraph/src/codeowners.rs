@@ -701,19 +701,19 @@ fn is_owner(tok: &str, dialect: Dialect) -> bool {
     let Some(name) = tok.strip_prefix('@') else {
         return is_email(tok);
     };
-    if dialect == Dialect::GitLab {
-        if let Some(role) = name.strip_prefix('@') {
-            return [
-                "developer",
-                "developers",
-                "maintainer",
-                "maintainers",
-                "owner",
-                "owners",
-            ]
-            .iter()
-            .any(|r| role.eq_ignore_ascii_case(r));
-        }
+    if dialect == Dialect::GitLab
+        && let Some(role) = name.strip_prefix('@')
+    {
+        return [
+            "developer",
+            "developers",
+            "maintainer",
+            "maintainers",
+            "owner",
+            "owners",
+        ]
+        .iter()
+        .any(|r| role.eq_ignore_ascii_case(r));
     }
     let word = |s: &str, extra: &[char]| {
         !s.is_empty()

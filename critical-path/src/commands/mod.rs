@@ -89,6 +89,8 @@ impl InputArgs {
             input_format: self.input_format,
             cargo_metadata: self.cargo_metadata.clone(),
             dot_edges: self.dot_edges,
+            // The critical path needs every module's time.
+            durations_optional: false,
         };
         let loaded = input::load(&self.inputs, &opts)?;
         for note in &loaded.notes {

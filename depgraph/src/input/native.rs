@@ -303,10 +303,10 @@ mod parallel {
         for k in 1..parts {
             let target = inner_start + (bytes.len() - inner_start) * k / parts;
             let from = target.max(*starts.last()?);
-            if let Some(cut) = likely_boundary(bytes, from) {
-                if cut > *starts.last()? {
-                    starts.push(cut);
-                }
+            if let Some(cut) = likely_boundary(bytes, from)
+                && cut > *starts.last()?
+            {
+                starts.push(cut);
             }
         }
         let chunks: Vec<(usize, Option<usize>)> = starts
