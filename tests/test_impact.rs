@@ -952,3 +952,323 @@ fn evaluate_replays_history() {
     ));
     assert!(text.contains("3 commits: "), "{text}");
 }
+
+/// A crates.io stand-in on disk (a "directory source", as `cargo vendor`
+/// writes): `ext` 1.0.0 and 1.1.0, with a `fast` feature. Cargo reads it
+/// offline, so a lockfile bump needs no network.
+fn vendored_registry(dir: &Path) -> Vec<(String, String)> {
+    let mut sums = Vec::new();
+    for v in ["1.0.0", "1.1.0"] {
+        let d = dir.join(format!("ext-{v}"));
+        write(
+            &d,
+            "Cargo.toml",
+            &format!(
+                "[package]\nname = \"ext\"\nversion = \"{v}\"\nedition = \"2021\"\n\n[features]\nfast = []\n"
+            ),
+        );
+        write(&d, "src/lib.rs", "pub fn f() {}\n");
+        // Any 64 hex digits: the lockfile records what the source says.
+        let sum = format!("{:0>64}", v.replace('.', ""));
+        write(
+            &d,
+            ".cargo-checksum.json",
+            &format!("{{\"files\":{{}},\"package\":\"{sum}\"}}"),
+        );
+        sums.push((v.to_owned(), sum));
+    }
+    sums
+}
+
+fn manifest(name: &str, deps: &str, dev: &str) -> String {
+    format!(
+        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n{deps}\n[dev-dependencies]\n{dev}"
+    )
+}
+
+/// What determinator (guppy's reference implementation) marks for the
+/// change from `base` to `head`, computed from real checkouts (git
+/// worktrees, not test-impact's manifest copies) and `git diff`'s list.
+/// Its default rules mark everything on any root Cargo.toml change;
+/// test-impact instead compares the package graphs and marks everything only
+/// on [profile]/[patch]/[replace] changes (the issue asks for that), so the
+/// root manifest is left to the graph comparison here too.
+fn determinator_marks(repo: &Path, scratch: &Path, base: &str, head: &str) -> BTreeSet<String> {
+    use determinator::Determinator;
+    use determinator::rules::DeterminatorRules;
+    use guppy::graph::PackageGraph;
+    let graph_at = |rev: &str| -> PackageGraph {
+        let wt = scratch.join(format!("wt-{rev}"));
+        if !wt.exists() {
+            git(
+                repo,
+                &[
+                    "worktree",
+                    "add",
+                    "-q",
+                    "--detach",
+                    wt.to_str().unwrap(),
+                    rev,
+                ],
+            );
+        }
+        let o = Command::new(env!("CARGO"))
+            .current_dir(&wt)
+            .args(["metadata", "--format-version", "1", "--offline"])
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "cargo metadata at {rev}: {}",
+            stderr(&o)
+        );
+        PackageGraph::from_json(stdout(&o)).unwrap()
+    };
+    let old = graph_at(base);
+    let new = graph_at(head);
+    let changed: Vec<String> = git(repo, &["diff", "--name-only", "--no-renames", base, head])
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let rules = DeterminatorRules::parse(
+        "[[path-rule]]\nglobs = [\"Cargo.toml\"]\nmark-changed = []\npost-rule = \"skip\"\n",
+    )
+    .unwrap();
+    // Files of a package the change removed: no member at head owns them,
+    // so determinator falls back to everything; test-impact reports the
+    // removal instead (a member that depended on it must have changed its
+    // own manifest, and is marked for that). Those paths are left out here.
+    let dirs = |g: &PackageGraph| -> Vec<String> {
+        let root = g.workspace().root().to_owned();
+        g.workspace()
+            .iter()
+            .map(|p| {
+                let dir = p.manifest_path().parent().unwrap();
+                dir.strip_prefix(&root).unwrap().as_str().to_owned()
+            })
+            .collect()
+    };
+    let under = |f: &str, d: &str| d.is_empty() || f == d || f.starts_with(&format!("{d}/"));
+    let (old_dirs, new_dirs) = (dirs(&old), dirs(&new));
+    let changed: Vec<String> = changed
+        .into_iter()
+        .filter(|f| new_dirs.iter().any(|d| under(f, d)) || !old_dirs.iter().any(|d| under(f, d)))
+        .collect();
+    let mut d = Determinator::new(&old, &new);
+    d.set_rules(&rules).unwrap();
+    d.add_changed_paths(changed.iter());
+    let set = d.compute();
+    set.affected_set
+        .packages(guppy::graph::DependencyDirection::Forward)
+        .map(|p| p.name().to_owned())
+        .collect()
+}
+
+#[test]
+fn cargo_workspace_history_never_misses_what_determinator_marks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let registry = tmp.path().join("registry");
+    let sums = vendored_registry(&registry);
+    let repo = tmp.path().join("ws");
+    std::fs::create_dir_all(&repo).unwrap();
+    init_repo(&repo);
+    write(
+        &repo,
+        ".cargo/config.toml",
+        &format!(
+            "[source.crates-io]\nreplace-with = \"vendored\"\n\n[source.vendored]\ndirectory = \"{}\"\n",
+            registry.display()
+        ),
+    );
+    let members = |extra: &str| {
+        format!(
+            "[workspace]\nresolver = \"2\"\nmembers = [\"crates/core\", \"crates/mid\", \"crates/app\", \"crates/testkit\", \"crates/solo\"{extra}]\n\n[profile.release]\nlto = false\n"
+        )
+    };
+    write(&repo, "Cargo.toml", &members(""));
+    write(
+        &repo,
+        "crates/core/Cargo.toml",
+        &manifest("core", "ext = \"1\"", ""),
+    );
+    write(
+        &repo,
+        "crates/mid/Cargo.toml",
+        &manifest("mid", "core = { path = \"../core\" }", ""),
+    );
+    write(
+        &repo,
+        "crates/app/Cargo.toml",
+        &manifest(
+            "app",
+            "mid = { path = \"../mid\" }",
+            "testkit = { path = \"../testkit\" }",
+        ),
+    );
+    write(
+        &repo,
+        "crates/testkit/Cargo.toml",
+        &manifest("testkit", "", ""),
+    );
+    write(&repo, "crates/solo/Cargo.toml", &manifest("solo", "", ""));
+    for c in ["core", "mid", "app", "testkit", "solo"] {
+        write(&repo, &format!("crates/{c}/src/lib.rs"), "// v0\n");
+    }
+    write(&repo, "crates/app/tests/smoke.rs", "#[test]\nfn t() {}\n");
+    write(&repo, "README.md", "# ws\n");
+    let lock = |v: &str, sum: &str| {
+        format!(
+            "version = 4\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\n \"mid\",\n \"testkit\",\n]\n\n\
+             [[package]]\nname = \"core\"\nversion = \"0.1.0\"\ndependencies = [\n \"ext\",\n]\n\n\
+             [[package]]\nname = \"ext\"\nversion = \"{v}\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"{sum}\"\n\n\
+             [[package]]\nname = \"mid\"\nversion = \"0.1.0\"\ndependencies = [\n \"core\",\n]\n\n\
+             [[package]]\nname = \"solo\"\nversion = \"0.1.0\"\n\n\
+             [[package]]\nname = \"testkit\"\nversion = \"0.1.0\"\n"
+        )
+    };
+    write(&repo, "Cargo.lock", &lock(&sums[0].0, &sums[0].1));
+    commit_all(&repo, "workspace");
+
+    // Each step: a change, and what test-impact must select exactly
+    // (None: everything).
+    type Step<'a> = (&'a str, Box<dyn Fn(&Path) + 'a>, Option<&'a [&'a str]>);
+    let steps: Vec<Step<'_>> = vec![
+        (
+            "edit a library",
+            Box::new(|r| write(r, "crates/mid/src/lib.rs", "// v1\n")),
+            Some(&["app", "mid"]),
+        ),
+        (
+            "a lockfile-only bump of ext",
+            Box::new(|r| write(r, "Cargo.lock", &lock(&sums[1].0, &sums[1].1))),
+            Some(&["app", "core", "mid"]),
+        ),
+        (
+            "a dev-dependency's source",
+            Box::new(|r| write(r, "crates/testkit/src/lib.rs", "// v1\n")),
+            Some(&["app", "testkit"]),
+        ),
+        (
+            "an integration test file",
+            Box::new(|r| write(r, "crates/app/tests/smoke.rs", "#[test]\nfn t2() {}\n")),
+            Some(&["app"]),
+        ),
+        (
+            "a feature of ext turned on by solo",
+            Box::new(|r| {
+                write(
+                    r,
+                    "crates/solo/Cargo.toml",
+                    &manifest(
+                        "solo",
+                        "ext = { version = \"1\", features = [\"fast\"] }",
+                        "",
+                    ),
+                );
+                let lock_text = std::fs::read_to_string(r.join("Cargo.lock")).unwrap();
+                write(
+                    r,
+                    "Cargo.lock",
+                    &lock_text.replace(
+                        "name = \"solo\"\nversion = \"0.1.0\"\n",
+                        "name = \"solo\"\nversion = \"0.1.0\"\ndependencies = [\n \"ext\",\n]\n",
+                    ),
+                );
+            }),
+            Some(&["solo"]),
+        ),
+        (
+            "a new member",
+            Box::new(|r| {
+                write(r, "Cargo.toml", &members(", \"crates/newbie\""));
+                write(r, "crates/newbie/Cargo.toml", &manifest("newbie", "", ""));
+                write(r, "crates/newbie/src/lib.rs", "\n");
+                let lock_text = std::fs::read_to_string(r.join("Cargo.lock")).unwrap();
+                write(
+                    r,
+                    "Cargo.lock",
+                    &lock_text.replace(
+                        "[[package]]\nname = \"solo\"",
+                        "[[package]]\nname = \"newbie\"\nversion = \"0.1.0\"\n\n[[package]]\nname = \"solo\"",
+                    ),
+                );
+            }),
+            Some(&["newbie"]),
+        ),
+        (
+            "a member removed",
+            Box::new(|r| {
+                let text = std::fs::read_to_string(r.join("Cargo.toml")).unwrap();
+                write(r, "Cargo.toml", &text.replace(", \"crates/solo\"", ""));
+                std::fs::remove_dir_all(r.join("crates/solo")).unwrap();
+                let lock_text = std::fs::read_to_string(r.join("Cargo.lock")).unwrap();
+                write(
+                    r,
+                    "Cargo.lock",
+                    &lock_text.replace(
+                        "\n[[package]]\nname = \"solo\"\nversion = \"0.1.0\"\ndependencies = [\n \"ext\",\n]\n",
+                        "",
+                    ),
+                );
+            }),
+            Some(&[]),
+        ),
+        (
+            "docs only",
+            Box::new(|r| write(r, "README.md", "# ws, documented\n")),
+            Some(&[]),
+        ),
+        (
+            "a release profile change",
+            Box::new(|r| {
+                let text = std::fs::read_to_string(r.join("Cargo.toml")).unwrap();
+                write(r, "Cargo.toml", &text.replace("lto = false", "lto = true"));
+            }),
+            None,
+        ),
+        (
+            "a script no package owns",
+            Box::new(|r| write(r, "scripts/release.sh", "echo\n")),
+            None,
+        ),
+    ];
+    let scratch = tmp.path().join("scratch");
+    std::fs::create_dir_all(&scratch).unwrap();
+    for (what, change, want) in &steps {
+        let base = git(&repo, &["rev-parse", "HEAD"]).trim().to_owned();
+        change(&repo);
+        commit_all(&repo, what);
+        let head = git(&repo, &["rev-parse", "HEAD"]).trim().to_owned();
+        let out = json(&ok(run(
+            &repo,
+            &[
+                "select", "--base", &base, "--head", &head, "--format", "json",
+            ],
+        )));
+        let got: BTreeSet<String> = strings(&out["affected"]).into_iter().collect();
+        let marked = determinator_marks(&repo, &scratch, &base, &head);
+        let missed: Vec<&String> = marked.difference(&got).collect();
+        assert!(
+            missed.is_empty(),
+            "{what}: determinator marks {missed:?} too; got {out}"
+        );
+        match want {
+            Some(want) => {
+                assert_eq!(out["run_all"], false, "{what}: {out}");
+                let want: BTreeSet<String> = want.iter().map(|s| (*s).to_owned()).collect();
+                assert_eq!(got, want, "{what}: {out}");
+            }
+            None => assert_eq!(out["run_all"], true, "{what}: {out}"),
+        }
+        if *what == "a member removed" {
+            assert_eq!(strings(&out["removed"]), ["solo"], "{out}");
+        }
+        if *what == "a lockfile-only bump of ext" {
+            let why = out["reasons"]["core"]["why"].as_str().unwrap_or_default();
+            assert!(why.contains("ext 1.0.0 -> 1.1.0"), "{out}");
+        }
+    }
+    // The user's checkout is untouched: no Cargo.lock rewrite, no target/.
+    assert_eq!(git(&repo, &["status", "--porcelain"]), "");
+    assert!(!repo.join("target").exists());
+}

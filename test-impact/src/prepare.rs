@@ -170,7 +170,7 @@ pub fn prepare(args: &SelectArgs) -> Result<Prepared> {
             }
             let head = head.ok_or_else(|| anyhow!("a Cargo workspace needs --base"))?;
             let base = merge_base.unwrap_or(head);
-            let overlay = args.uncommitted.then(|| changed.as_slice());
+            let overlay = args.uncommitted.then_some(changed.as_slice());
             GraphSource::Cargo(Box::new(cargo_compare(repo, &root, base, head, overlay)?))
         }
     };
@@ -219,6 +219,9 @@ pub fn prepare(args: &SelectArgs) -> Result<Prepared> {
     })
 }
 
+/// The root `Cargo.toml` at base and at head (`None`: absent).
+pub type Manifests = (Option<Vec<u8>>, Option<Vec<u8>>);
+
 /// A selection with its graph.
 pub struct Finished {
     pub selection: Selection,
@@ -234,7 +237,7 @@ pub fn finish(
     changed: &[String],
     rules: &Rules,
     mut run_all: Option<String>,
-    manifests: Option<(Option<Vec<u8>>, Option<Vec<u8>>)>,
+    manifests: Option<Manifests>,
     have_base: bool,
     config_file: PathBuf,
 ) -> Result<Finished> {
