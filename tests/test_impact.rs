@@ -989,10 +989,7 @@ fn manifest(name: &str, deps: &str, dev: &str) -> String {
 /// What determinator (guppy's reference implementation) marks for the
 /// change from `base` to `head`, computed from real checkouts (git
 /// worktrees, not test-impact's manifest copies) and `git diff`'s list.
-/// Its default rules mark everything on any root Cargo.toml change;
-/// test-impact instead compares the package graphs and marks everything only
-/// on [profile]/[patch]/[replace] changes (the issue asks for that), so the
-/// root manifest is left to the graph comparison here too.
+/// Its default rules apply, after the few rules below.
 fn determinator_marks(repo: &Path, scratch: &Path, base: &str, head: &str) -> BTreeSet<String> {
     use determinator::Determinator;
     use determinator::rules::DeterminatorRules;
@@ -1030,30 +1027,56 @@ fn determinator_marks(repo: &Path, scratch: &Path, base: &str, head: &str) -> BT
         .lines()
         .map(str::to_owned)
         .collect();
-    let rules = DeterminatorRules::parse(
-        "[[path-rule]]\nglobs = [\"Cargo.toml\"]\nmark-changed = []\npost-rule = \"skip\"\n",
-    )
-    .unwrap();
-    // Files of a package the change removed: no member at head owns them,
-    // so determinator falls back to everything; test-impact reports the
-    // removal instead (a member that depended on it must have changed its
-    // own manifest, and is marked for that). Those paths are left out here.
-    let dirs = |g: &PackageGraph| -> Vec<String> {
-        let root = g.workspace().root().to_owned();
-        g.workspace()
-            .iter()
-            .map(|p| {
-                let dir = p.manifest_path().parent().unwrap();
-                dir.strip_prefix(&root).unwrap().as_str().to_owned()
-            })
-            .collect()
+    // Determinator places a file by package folder only, and falls back to
+    // everything for a file in none. Cargo's metadata places two more kinds
+    // of file, and test-impact uses that; the same knowledge is given to
+    // determinator here as its own path rules, from guppy's view of the
+    // graphs (not test-impact's):
+    // - a target's source outside its package's folder (`path =
+    //   "../../tests/x.rs"`) belongs to that package;
+    // - the files of a package the change removed need no test at head (a
+    //   member that depended on it changed its own manifest, and is marked
+    //   for that).
+    let mut rules = String::new();
+    let mut rule = |glob: &str, marks: &str| {
+        rules.push_str(&format!(
+            "[[path-rule]]\nglobs = [\"{glob}\"]\nmark-changed = [{marks}]\n\n"
+        ));
     };
-    let under = |f: &str, d: &str| d.is_empty() || f == d || f.starts_with(&format!("{d}/"));
-    let (old_dirs, new_dirs) = (dirs(&old), dirs(&new));
-    let changed: Vec<String> = changed
-        .into_iter()
-        .filter(|f| new_dirs.iter().any(|d| under(f, d)) || !old_dirs.iter().any(|d| under(f, d)))
-        .collect();
+    let rel = |g: &PackageGraph, p: &Path| -> String {
+        let root = g.workspace().root().as_std_path();
+        let mut parts: Vec<&str> = Vec::new();
+        for c in p.strip_prefix(root).unwrap().components() {
+            match c.as_os_str().to_str().unwrap() {
+                ".." => {
+                    parts.pop();
+                }
+                "." => {}
+                s => parts.push(s),
+            }
+        }
+        parts.join("/")
+    };
+    for p in new.workspace().iter() {
+        let dir = rel(&new, p.manifest_path().parent().unwrap().as_std_path());
+        for t in p.build_targets() {
+            let file = rel(&new, t.path().as_std_path());
+            if !file.starts_with(&format!("{dir}/")) {
+                rule(&file, &format!("\"{}\"", p.name()));
+            }
+        }
+    }
+    for p in old.workspace().iter() {
+        if new.workspace().member_by_name(p.name()).is_err() {
+            let dir = rel(&old, p.manifest_path().parent().unwrap().as_std_path());
+            rule(&format!("{dir}/**"), "");
+        }
+    }
+    // Its default rules mark everything on any root Cargo.toml change;
+    // test-impact compares the package graphs instead, and marks
+    // everything only on [profile]/[patch]/[replace] changes.
+    rule("Cargo.toml", "");
+    let rules = DeterminatorRules::parse(&rules).unwrap();
     let mut d = Determinator::new(&old, &new);
     d.set_rules(&rules).unwrap();
     d.add_changed_paths(changed.iter());
@@ -1099,12 +1122,17 @@ fn cargo_workspace_history_never_misses_what_determinator_marks() {
     write(
         &repo,
         "crates/app/Cargo.toml",
-        &manifest(
-            "app",
-            "mid = { path = \"../mid\" }",
-            "testkit = { path = \"../testkit\" }",
+        &format!(
+            "{}\n[[test]]\nname = \"shared\"\npath = \"../../tests/app_shared.rs\"\n",
+            manifest(
+                "app",
+                "mid = { path = \"../mid\" }",
+                "testkit = { path = \"../testkit\" }",
+            )
         ),
     );
+    // app's second integration test is kept outside its folder.
+    write(&repo, "tests/app_shared.rs", "#[test]\nfn t() {}\n");
     write(
         &repo,
         "crates/testkit/Cargo.toml",
@@ -1151,6 +1179,11 @@ fn cargo_workspace_history_never_misses_what_determinator_marks() {
         (
             "an integration test file",
             Box::new(|r| write(r, "crates/app/tests/smoke.rs", "#[test]\nfn t2() {}\n")),
+            Some(&["app"]),
+        ),
+        (
+            "a test file outside its package's folder",
+            Box::new(|r| write(r, "tests/app_shared.rs", "#[test]\nfn t3() {}\n")),
             Some(&["app"]),
         ),
         (

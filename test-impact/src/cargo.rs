@@ -40,6 +40,10 @@ pub struct Package {
     /// default is the lib, the bins and the integration tests, and not the
     /// benches and examples (unless their manifest sets `test = true`).
     pub test_binaries: Vec<String>,
+    /// Source files of its targets that lie outside `dir` (a workspace that
+    /// keeps integration tests in a shared folder, `path = "../tests/x.rs"`),
+    /// relative to the workspace root: they belong to this package too.
+    pub outside_paths: Vec<String>,
 }
 
 /// A workspace member whose build differs between base and head although
@@ -182,11 +186,46 @@ fn package(p: PackageMetadata<'_>, root: &Path) -> Result<Package> {
         })
         .collect();
     test_binaries.sort();
+    let dir = relative_dir(p, root)?;
+    let mut outside_paths: Vec<String> = p
+        .build_targets()
+        .filter_map(|t| relative_to(t.path().as_std_path(), root))
+        .filter(|f| !(dir.is_empty() || f.starts_with(&format!("{dir}/"))))
+        .collect();
+    outside_paths.sort();
+    outside_paths.dedup();
     Ok(Package {
         name: p.name().to_owned(),
-        dir: relative_dir(p, root)?,
+        dir,
         test_binaries,
+        outside_paths,
     })
+}
+
+/// `path` relative to `root` (or to its canonical form), `/`-separated;
+/// `None` when it is outside.
+fn relative_to(path: &Path, root: &Path) -> Option<String> {
+    let relative = path
+        .strip_prefix(root)
+        .map(Path::to_path_buf)
+        .ok()
+        .or_else(|| {
+            let canonical = root.canonicalize().ok()?;
+            path.strip_prefix(canonical).ok().map(Path::to_path_buf)
+        })?;
+    // Cargo joins a target's `path` to the manifest's folder as written:
+    // `crates/app/../../tests/x.rs`. Resolve `..` lexically.
+    let mut parts: Vec<String> = Vec::new();
+    for c in relative.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                parts.pop()?;
+            }
+            std::path::Component::CurDir => {}
+            c => parts.push(c.as_os_str().to_string_lossy().into_owned()),
+        }
+    }
+    Some(parts.join("/"))
 }
 
 /// The directory of a member's manifest relative to `root`, `/`-separated.
@@ -292,6 +331,7 @@ fn module_graph(
     for p in packages {
         let mut module = Module::new(p.name.clone(), 0.0);
         module.path = Some(p.dir.clone());
+        module.paths = p.outside_paths.clone();
         module.tests = p.test_binaries.clone();
         let on = kept.get(p.name.as_str()).map_or(&[][..], Vec::as_slice);
         builder.add(module, on.iter().map(|&d| Dep::full(d)).collect());
@@ -760,6 +800,7 @@ mod tests {
                 name: "gone".into(),
                 dir: "crates/gone".into(),
                 test_binaries: vec!["gone".into()],
+                outside_paths: vec![],
             }]
         );
         assert_eq!(
@@ -794,6 +835,7 @@ mod tests {
                 name: "app".into(),
                 dir: String::new(),
                 test_binaries: vec!["app::bin/app".into()],
+                outside_paths: vec![],
             }
         );
         // Not the bin with `test = false`, the example or the bench; not the
