@@ -182,11 +182,7 @@ pub fn run(cmd: &EvaluateCmd, out: &mut dyn Write) -> Result<Exit> {
         } else {
             None
         };
-        let config_file = cmd
-            .config
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("test-impact.toml"));
-        let done = prepare::finish(source, &changed, &rules, None, manifests, true, config_file)
+        let done = prepare::finish(source, &changed, &rules, None, manifests, true, None)
             .with_context(|| format!("commit {}", short(commit)))?;
         let s = &done.selection;
         rows.push(Row {
