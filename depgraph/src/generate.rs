@@ -326,7 +326,9 @@ impl Layered {
     /// feature modules in five `features/NAME` (the others have none).
     pub fn path(&self, id: u32) -> Option<impl fmt::Display + '_> {
         let (_, tier) = self.word(id);
-        if tier == Tier::Feature && mix64(self.opts.seed.wrapping_add(u64::from(id))).is_multiple_of(5) {
+        if tier == Tier::Feature
+            && mix64(self.opts.seed.wrapping_add(u64::from(id))).is_multiple_of(5)
+        {
             return None;
         }
         Some(PathDisplay { plan: self, id })

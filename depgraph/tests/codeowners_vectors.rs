@@ -83,13 +83,12 @@ fn read_cases() -> Vec<Case> {
 fn run(case: &Case) -> Result<(), String> {
     let mut rules = case.rules.clone();
     let presence = matches!(case.expected.as_str(), "match" | "no" | "never");
-    if presence {
-        // A bare pattern gets an owner, so that a match is visible.
-        if let [rule] = rules.as_mut_slice() {
-            if rule.split_whitespace().count() == 1 {
-                rule.push_str(" @owner");
-            }
-        }
+    // A bare pattern gets an owner, so that a match is visible.
+    if presence
+        && let [rule] = rules.as_mut_slice()
+        && rule.split_whitespace().count() == 1
+    {
+        rule.push_str(" @owner");
     }
     let text = rules.join("\n");
     let (owners, warnings) = CodeOwners::parse(&text, Dialect::GitHub);

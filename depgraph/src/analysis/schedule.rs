@@ -250,7 +250,7 @@ mod tests {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
-                if x % 3 == 0 && !model.is_empty() {
+                if x.is_multiple_of(3) && !model.is_empty() {
                     assert_eq!(set.pop_min(), model.pop_first(), "n={n} step={step}");
                 } else {
                     let v = (x % n as u64) as u32;

@@ -717,7 +717,11 @@ mod tests {
         assert_eq!(core.tests, ["core_test"]);
         let mut out = Vec::new();
         write_native(&g, &mut out).unwrap();
-        let again = load(&src("again.json", std::str::from_utf8(&out).unwrap()), false).unwrap();
+        let again = load(
+            &src("again.json", std::str::from_utf8(&out).unwrap()),
+            false,
+        )
+        .unwrap();
         assert_eq!(again.module(again.find("core").unwrap()), core);
     }
 
