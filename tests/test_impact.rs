@@ -1301,6 +1301,28 @@ fn cargo_workspace_history_never_misses_what_determinator_marks() {
             assert!(why.contains("ext 1.0.0 -> 1.1.0"), "{out}");
         }
     }
+    // A list of files instead of a diff: the graph is head's.
+    let list = tmp.path().join("changed.txt");
+    std::fs::write(&list, "crates/mid/src/lib.rs\n").unwrap();
+    let l = list.to_str().unwrap();
+    assert_eq!(
+        ok(run(&repo, &["select", "--changed-files", l])),
+        "app\nmid\n"
+    );
+    std::fs::write(&list, "Cargo.lock\n").unwrap();
+    let j = json(&ok(run(
+        &repo,
+        &["select", "--changed-files", l, "--format", "json"],
+    )));
+    assert_eq!(j["run_all"], true, "{j}");
+    assert!(
+        j["run_all_reason"]
+            .as_str()
+            .unwrap()
+            .contains("without --base"),
+        "{j}"
+    );
+
     // The user's checkout is untouched: no Cargo.lock rewrite, no target/.
     assert_eq!(git(&repo, &["status", "--porcelain"]), "");
     assert!(!repo.join("target").exists());

@@ -107,9 +107,11 @@ pub fn prepare(args: &SelectArgs) -> Result<Prepared> {
         None => args.repo.clone(),
     };
 
+    // Head is needed to diff, and to read a Cargo workspace; a list of
+    // files with a native graph needs no commit at all.
     let head = repo
         .as_ref()
-        .filter(|_| args.changed_files.is_none() || args.base.is_some())
+        .filter(|_| args.changed_files.is_none() || args.base.is_some() || args.graph.is_none())
         .map(|r| r.resolve(&args.head))
         .transpose()?;
     let mut run_all: Option<String> = None;
@@ -168,7 +170,9 @@ pub fn prepare(args: &SelectArgs) -> Result<Prepared> {
                     root.display()
                 );
             }
-            let head = head.ok_or_else(|| anyhow!("a Cargo workspace needs --base"))?;
+            let head = head.ok_or_else(|| anyhow!("a Cargo workspace needs a commit at --head"))?;
+            // Without a base (--changed-files alone) both sides are head: no
+            // build differences, and a changed Cargo.lock selects everything.
             let base = merge_base.unwrap_or(head);
             let overlay = args.uncommitted.then_some(changed.as_slice());
             GraphSource::Cargo(Box::new(cargo_compare(repo, &root, base, head, overlay)?))
