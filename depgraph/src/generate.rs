@@ -38,6 +38,7 @@
 //! ```
 
 use std::fmt;
+use std::io::{self, Write};
 
 use crate::graph::{Dep, GraphBuilder, Module};
 
@@ -186,6 +187,43 @@ pub struct Layered {
 }
 
 impl Layered {
+    /// Streams the graph as native JSON, one module per line; returns the
+    /// number of edges. Names and paths are `[a-z0-9/-]` only, so nothing
+    /// needs escaping. With `tests`, each module lists one test,
+    /// `NAME::tests` (for test-impact).
+    pub fn write_json(&self, w: &mut impl Write, tests: bool) -> io::Result<usize> {
+        let mut edges = 0;
+        w.write_all(b"{\"modules\":[")?;
+        for (i, m) in self.modules().enumerate() {
+            if i > 0 {
+                w.write_all(b",")?;
+            }
+            let name = self.name(m.id);
+            write!(
+                w,
+                "\n{{\"name\":\"{name}\",\"duration_s\":{:.1},\"deps\":[",
+                m.duration_s
+            )?;
+            for (j, &d) in m.deps.iter().enumerate() {
+                if j > 0 {
+                    w.write_all(b",")?;
+                }
+                write!(w, "\"{}\"", self.name(d))?;
+            }
+            w.write_all(b"]")?;
+            if let Some(p) = self.path(m.id) {
+                write!(w, ",\"path\":\"{p}\"")?;
+            }
+            if tests {
+                write!(w, ",\"tests\":[\"{name}::tests\"]")?;
+            }
+            w.write_all(b"}")?;
+            edges += m.deps.len();
+        }
+        w.write_all(b"\n]}\n")?;
+        Ok(edges)
+    }
+
     /// Plans a graph.
     ///
     /// # Panics

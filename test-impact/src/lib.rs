@@ -17,7 +17,6 @@ pub mod select;
 pub mod shard;
 
 use std::io::{self, Write};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -158,9 +157,7 @@ fn run_select(cmd: &SelectCmd, out: &mut dyn Write) -> Result<Exit> {
     let sel = &p.selection;
     output::write(cmd.format, &report(&cmd.select, &p), sel, out)?;
     if cmd.github_output {
-        let path = std::env::var_os("GITHUB_OUTPUT").map(PathBuf::from).ok_or_else(|| {
-            anyhow::anyhow!("--github-output: $GITHUB_OUTPUT is not set; expected the path GitHub Actions gives each step")
-        })?;
+        let path = output::github_output_file()?;
         output::append_github_output(&path, &output::github_outputs(sel)?)?;
     }
     eprintln!("{}", output::summary(sel));

@@ -188,6 +188,18 @@ pub fn append_github_output(path: &Path, pairs: &[(&str, String)]) -> Result<()>
     Ok(())
 }
 
+/// The file `$GITHUB_OUTPUT` names, for `--github-output`.
+pub fn github_output_file() -> Result<std::path::PathBuf> {
+    std::env::var_os("GITHUB_OUTPUT")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "--github-output: $GITHUB_OUTPUT is not set; expected the path GitHub Actions gives each step"
+            )
+        })
+}
+
 /// The `$GITHUB_OUTPUT` values of a selection.
 pub fn github_outputs(sel: &Selection) -> Result<Vec<(&'static str, String)>> {
     Ok(vec![

@@ -249,9 +249,7 @@ pub fn run(cmd: &ShardCmd, out: &mut dyn Write) -> Result<Exit> {
         }
     }
     if cmd.github_output {
-        let path = std::env::var_os("GITHUB_OUTPUT").map(PathBuf::from).ok_or_else(|| {
-            anyhow!("--github-output: $GITHUB_OUTPUT is not set; expected the path GitHub Actions gives each step")
-        })?;
+        let path = output::github_output_file()?;
         output::append_github_output(
             &path,
             &[

@@ -83,13 +83,16 @@ fn main() -> Result<()> {
         Some(p) if p.as_os_str() != "-" => {
             let file = File::create(p).with_context(|| format!("cannot create {}", p.display()))?;
             let mut w = BufWriter::with_capacity(1 << 20, file);
-            write_json(&plan, &mut w)
+            plan.write_json(&mut w, false)
                 .and_then(|e| w.flush().map(|()| e))
                 .with_context(|| format!("cannot write {}", p.display()))?
         }
         _ => {
             let mut w = BufWriter::with_capacity(1 << 20, io::stdout().lock());
-            match write_json(&plan, &mut w).and_then(|e| w.flush().map(|()| e)) {
+            match plan
+                .write_json(&mut w, false)
+                .and_then(|e| w.flush().map(|()| e))
+            {
                 Ok(e) => e,
                 // `gen-graph | head` is fine.
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(()),
@@ -111,38 +114,6 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-/// Streams the graph as native JSON, one module per line; returns the number
-/// of edges. Names and paths are `[a-z0-9/-]` only, so nothing needs escaping.
-fn write_json(plan: &Layered, w: &mut impl Write) -> io::Result<usize> {
-    let mut edges = 0;
-    w.write_all(b"{\"modules\":[")?;
-    for (i, m) in plan.modules().enumerate() {
-        if i > 0 {
-            w.write_all(b",")?;
-        }
-        write!(
-            w,
-            "\n{{\"name\":\"{}\",\"duration_s\":{:.1},\"deps\":[",
-            plan.name(m.id),
-            m.duration_s
-        )?;
-        for (j, &d) in m.deps.iter().enumerate() {
-            if j > 0 {
-                w.write_all(b",")?;
-            }
-            write!(w, "\"{}\"", plan.name(d))?;
-        }
-        w.write_all(b"]")?;
-        if let Some(p) = plan.path(m.id) {
-            write!(w, ",\"path\":\"{p}\"")?;
-        }
-        w.write_all(b"}")?;
-        edges += m.deps.len();
-    }
-    w.write_all(b"\n]}\n")?;
-    Ok(edges)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,7 +125,7 @@ mod tests {
             seed,
         });
         let mut out = Vec::new();
-        let edges = write_json(&plan, &mut out).unwrap();
+        let edges = plan.write_json(&mut out, false).unwrap();
         (out, edges)
     }
 

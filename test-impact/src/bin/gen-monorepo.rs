@@ -146,7 +146,8 @@ fn run(args: &Args) -> Result<()> {
     let file = File::create_new(&args.graph_out)
         .with_context(|| format!("cannot create {}", args.graph_out.display()))?;
     let mut w = BufWriter::with_capacity(1 << 20, file);
-    let edges = write_graph(&plan, &mut w)
+    let edges = plan
+        .write_json(&mut w, true)
         .and_then(|e| w.flush().map(|()| e))
         .with_context(|| format!("cannot write {}", args.graph_out.display()))?;
     let graph_s = started.elapsed().as_secs_f64();
@@ -264,38 +265,6 @@ fn fast_import(dir: &Path, plan: &Layered, history: &History) -> Result<Stats> {
         );
     }
     Ok(stats)
-}
-
-/// Streams the graph as native JSON, one module per line; returns the number
-/// of edges. Names and paths are `[a-z0-9/-]` only: nothing to escape.
-fn write_graph(plan: &Layered, w: &mut impl Write) -> io::Result<usize> {
-    let mut edges = 0;
-    w.write_all(b"{\"modules\":[")?;
-    for (i, m) in plan.modules().enumerate() {
-        if i > 0 {
-            w.write_all(b",")?;
-        }
-        let name = plan.name(m.id);
-        write!(
-            w,
-            "\n{{\"name\":\"{name}\",\"duration_s\":{:.1},\"deps\":[",
-            m.duration_s
-        )?;
-        for (j, &d) in m.deps.iter().enumerate() {
-            if j > 0 {
-                w.write_all(b",")?;
-            }
-            write!(w, "\"{}\"", plan.name(d))?;
-        }
-        w.write_all(b"]")?;
-        if let Some(p) = plan.path(m.id) {
-            write!(w, ",\"path\":\"{p}\"")?;
-        }
-        write!(w, ",\"tests\":[\"{name}::tests\"]}}")?;
-        edges += m.deps.len();
-    }
-    w.write_all(b"\n]}\n")?;
-    Ok(edges)
 }
 
 /// What history to write, besides the graph.
@@ -843,7 +812,7 @@ mod tests {
     #[test]
     fn graph_has_paths_and_one_test_per_module() {
         let mut out = Vec::new();
-        let edges = write_graph(&plan(200, 5), &mut out).unwrap();
+        let edges = plan(200, 5).write_json(&mut out, true).unwrap();
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         let mods = v["modules"].as_array().unwrap();
         assert_eq!(mods.len(), 200);
