@@ -1326,4 +1326,43 @@ fn cargo_workspace_history_never_misses_what_determinator_marks() {
     // The user's checkout is untouched: no Cargo.lock rewrite, no target/.
     assert_eq!(git(&repo, &["status", "--porcelain"]), "");
     assert!(!repo.join("target").exists());
+
+    // Uncommitted work: a source edit, and a lockfile change that only a
+    // head graph read from the work tree can see.
+    write(&repo, "crates/testkit/src/lib.rs", "// dirty\n");
+    let lock_text = std::fs::read_to_string(repo.join("Cargo.lock")).unwrap();
+    write(
+        &repo,
+        "Cargo.lock",
+        &lock_text
+            .replace("version = \"1.1.0\"", "version = \"1.0.0\"")
+            .replace(&sums[1].1, &sums[0].1),
+    );
+    let j = json(&ok(run(
+        &repo,
+        &[
+            "select",
+            "--base",
+            "HEAD",
+            "--uncommitted",
+            "--format",
+            "json",
+        ],
+    )));
+    assert_eq!(j["run_all"], false, "{j}");
+    assert_eq!(
+        strings(&j["affected"]),
+        ["app", "core", "mid", "testkit"],
+        "{j}"
+    );
+    assert_eq!(j["reasons"]["core"]["kind"], "build", "{j}");
+    assert!(
+        j["reasons"]["core"]["why"]
+            .as_str()
+            .unwrap()
+            .contains("ext 1.1.0 -> 1.0.0"),
+        "{j}"
+    );
+    // Without --uncommitted the same work tree selects nothing.
+    assert_eq!(ok(run(&repo, &["select", "--base", "HEAD"])), "");
 }
