@@ -69,11 +69,7 @@ pub fn main() -> ExitCode {
         Ok(m) => m,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() {
-                Exit::BadInput.into()
-            } else {
-                Exit::Success.into()
-            };
+            return depgraph::exit::for_usage_error(e.use_stderr()).into();
         }
     };
     let cli = match Cli::from_arg_matches(&matches) {
@@ -112,14 +108,7 @@ pub fn main() -> ExitCode {
         }
     };
     let flushed = out.flush();
-    match result.and_then(|exit| flushed.map(|()| exit).map_err(Into::into)) {
-        Ok(exit) => exit.into(),
-        Err(e) if depgraph::exit::is_broken_pipe(e.as_ref()) => Exit::Success.into(),
-        Err(e) => {
-            eprintln!("critical-path: error: {e:#}");
-            Exit::BadInput.into()
-        }
-    }
+    depgraph::exit::finish("critical-path", result, flushed)
 }
 
 impl Cli {

@@ -40,6 +40,51 @@ pub fn is_broken_pipe(e: &(dyn Error + 'static)) -> bool {
     false
 }
 
+/// What a tool exits with when its command line does not parse. clap
+/// reports `--help` and `--version` as "errors" printed to stdout: those
+/// are successes.
+pub fn for_usage_error(printed_to_stderr: bool) -> Exit {
+    if printed_to_stderr {
+        Exit::BadInput
+    } else {
+        Exit::Success
+    }
+}
+
+/// The end of every tool's `main`: the command's outcome and the flush of
+/// its buffered stdout become the exit code. A closed stdout is a success;
+/// any other error is printed as one line, `TOOL: error: MESSAGE: CAUSE:
+/// …`, with line breaks inside a message turned into spaces, and exits 2.
+pub fn finish<E>(tool: &str, outcome: Result<Exit, E>, flushed: io::Result<()>) -> ExitCode
+where
+    E: AsRef<dyn Error + Send + Sync + 'static>,
+{
+    let report = |e: &(dyn Error + 'static)| -> ExitCode {
+        if is_broken_pipe(e) {
+            return Exit::Success.into();
+        }
+        eprintln!("{tool}: error: {}", one_line(e));
+        Exit::BadInput.into()
+    };
+    match (outcome, flushed) {
+        (Err(e), _) => report(e.as_ref()),
+        (Ok(_), Err(e)) => report(&e),
+        (Ok(exit), Ok(())) => exit.into(),
+    }
+}
+
+/// An error and its causes on one line, `a: b: c`, as anyhow's `{:#}`.
+fn one_line(e: &(dyn Error + 'static)) -> String {
+    let mut msg = e.to_string();
+    let mut cur = e.source();
+    while let Some(cause) = cur {
+        msg.push_str(": ");
+        msg.push_str(&cause.to_string());
+        cur = cause.source();
+    }
+    msg.replace(['\r', '\n'], " ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,6 +102,14 @@ mod tests {
         fn source(&self) -> Option<&(dyn Error + 'static)> {
             Some(&self.0)
         }
+    }
+
+    #[test]
+    fn one_line_joins_the_causes() {
+        let e = Wrapper(io::Error::other("disk\nfull"));
+        assert_eq!(one_line(&e), "failed to write: disk full");
+        assert_eq!(for_usage_error(true), Exit::BadInput);
+        assert_eq!(for_usage_error(false), Exit::Success);
     }
 
     #[test]

@@ -101,11 +101,7 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() {
-                Exit::BadInput.into()
-            } else {
-                Exit::Success.into()
-            };
+            return depgraph::exit::for_usage_error(e.use_stderr()).into();
         }
     };
     let _ = tracing_subscriber::fmt()
@@ -120,15 +116,7 @@ pub fn main() -> ExitCode {
         Command::Evaluate(cmd) => evaluate::run(cmd, &mut out),
     };
     let flushed = out.flush();
-    match result.and_then(|exit| flushed.map(|()| exit).map_err(Into::into)) {
-        Ok(exit) => exit.into(),
-        Err(e) if depgraph::exit::is_broken_pipe(e.as_ref()) => Exit::Success.into(),
-        Err(e) => {
-            let msg = format!("{e:#}").replace('\n', " ");
-            eprintln!("test-impact: error: {msg}");
-            Exit::BadInput.into()
-        }
-    }
+    depgraph::exit::finish("test-impact", result, flushed)
 }
 
 /// The JSON report of a prepared selection.

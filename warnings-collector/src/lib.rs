@@ -45,11 +45,7 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() {
-                Exit::BadInput.into()
-            } else {
-                Exit::Success.into()
-            };
+            return depgraph::exit::for_usage_error(e.use_stderr()).into();
         }
     };
     // Buffered: a million output lines through a line-buffered stdout would
@@ -59,12 +55,5 @@ pub fn main() -> ExitCode {
         Command::Owners(args) => commands::owners::run(args, &mut out),
     };
     let flushed = out.flush();
-    match result.and_then(|exit| flushed.map(|()| exit).map_err(Into::into)) {
-        Ok(exit) => exit.into(),
-        Err(e) if depgraph::exit::is_broken_pipe(e.as_ref()) => Exit::Success.into(),
-        Err(e) => {
-            eprintln!("warnings-collector: error: {e:#}");
-            Exit::BadInput.into()
-        }
-    }
+    depgraph::exit::finish("warnings-collector", result, flushed)
 }
