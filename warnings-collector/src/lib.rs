@@ -3,6 +3,8 @@
 //! everything else lives here so it can be tested without a process.
 
 pub mod commands;
+pub mod parse;
+pub mod warning;
 
 use std::io::{self, Write};
 use std::process::ExitCode;

@@ -1,0 +1,1 @@
+//! Placeholder: file-issues tests against a fake GitHub API are being written.

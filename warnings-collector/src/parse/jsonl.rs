@@ -1,0 +1,74 @@
+//! JSONL warnings, one object per line, for any other runner:
+//! `{"message": "...", "file": "src/a.ts", "line": 12, "test": "suite > case",
+//! "category": "deprecation"}`. `message` is required; `category` is
+//! `deprecation` (the default) or `warning`.
+
+use serde::Deserialize;
+
+use crate::warning::{Category, Found};
+
+#[derive(Deserialize)]
+struct Record {
+    message: String,
+    #[serde(default)]
+    file: Option<String>,
+    #[serde(default)]
+    line: Option<u32>,
+    #[serde(default)]
+    test: Option<String>,
+    #[serde(default)]
+    category: Option<Category>,
+}
+
+/// Reads the records of one JSONL file named `name`. A line that is not a
+/// record (a truncated write, say) is reported in `diags` with its line
+/// number, and the rest is read.
+pub fn parse(name: &str, text: &str, out: &mut Vec<Found>, diags: &mut Vec<String>) {
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Record>(line) {
+            Ok(r) => out.push(Found {
+                file: r.file.unwrap_or_default(),
+                line: r.line,
+                message: one_line(&r.message),
+                category: r.category.unwrap_or(Category::Deprecation),
+                tool: "jsonl",
+                test: r.test.filter(|t| !t.is_empty()),
+            }),
+            Err(e) => diags.push(format!(
+                "{name}:{}: {}; expected a JSON object {{\"message\", \"file\", \"line\", \"test\"}} (line skipped)",
+                i + 1,
+                e
+            )),
+        }
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_and_a_truncated_line() {
+        let text = "{\"message\":\"old api\",\"file\":\"a.ts\",\"line\":3,\"test\":\"t1\"}\n\
+                    {\"message\":\"x\",\"fi\n\
+                    \n\
+                    {\"message\":\"plain\\nwarning\",\"category\":\"warning\"}\n";
+        let (mut out, mut diags) = (Vec::new(), Vec::new());
+        parse("w.jsonl", text, &mut out, &mut diags);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].test.as_deref(), Some("t1"));
+        assert_eq!(out[0].line, Some(3));
+        assert_eq!(out[1].message, "plain warning");
+        assert_eq!(out[1].category, Category::Warning);
+        assert_eq!(diags.len(), 1);
+        assert!(diags[0].starts_with("w.jsonl:2: "), "{}", diags[0]);
+    }
+}
