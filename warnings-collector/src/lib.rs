@@ -38,6 +38,9 @@ pub struct Cli {
 pub enum Command {
     /// The CODEOWNERS owners of each path (arguments, or one per line on stdin).
     Owners(commands::owners::OwnersArgs),
+    /// File (or update, or close) one GitHub issue per team from a reports
+    /// folder.
+    FileIssues(commands::file_issues::FileIssuesArgs),
 }
 
 /// Parses the command line, runs the command and maps its outcome to an exit
@@ -55,6 +58,7 @@ pub fn main() -> ExitCode {
     let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let result = match &cli.command {
         Command::Owners(args) => commands::owners::run(args, &mut out),
+        Command::FileIssues(args) => commands::file_issues::run(args, &mut out),
     };
     let flushed = out.flush();
     depgraph::exit::finish("warnings-collector", result, flushed)

@@ -1,5 +1,6 @@
 //! One file per subcommand, each with its clap `Args` and its `run`.
 
+pub mod file_issues;
 pub mod owners;
 
 use clap::ValueEnum;
