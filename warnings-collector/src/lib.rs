@@ -3,6 +3,7 @@
 //! everything else lives here so it can be tested without a process.
 
 pub mod commands;
+pub mod github;
 pub mod parse;
 pub mod warning;
 
