@@ -119,6 +119,29 @@ pub fn parse_log(text: &str, format: LogFormat, ctx: &mut Context, out: &mut Vec
     run(text, &mut recs, ctx, out);
 }
 
+/// A line without the timestamp GitHub Actions puts before every line of a
+/// downloaded log (`2024-05-01T10:00:00.1234567Z `).
+pub fn strip_timestamp(line: &str) -> &str {
+    let b = line.as_bytes();
+    if b.len() > 21
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T'
+        && b[13] == b':'
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && let Some(z) = line.get(19..line.len().min(40)).and_then(|t| t.find("Z "))
+    {
+        let end = 19 + z;
+        if line[19..end]
+            .bytes()
+            .all(|c| c == b'.' || c.is_ascii_digit())
+        {
+            return &line[end + 2..];
+        }
+    }
+    line
+}
+
 /// The driver: one pass to find trigger lines, every line while a
 /// recogniser is in a block.
 pub fn run(text: &str, recs: &mut [Box<dyn Recognizer>], ctx: &mut Context, out: &mut Vec<Found>) {
@@ -162,6 +185,7 @@ pub fn run(text: &str, recs: &mut [Box<dyn Recognizer>], ctx: &mut Context, out:
         let line = text[start..end]
             .strip_suffix('\r')
             .unwrap_or(&text[start..end]);
+        let line = strip_timestamp(line);
         wanted.iter_mut().for_each(|w| *w = false);
         for m in ac.find_overlapping_iter(line) {
             wanted[owner[m.pattern().as_usize()]] = true;
@@ -175,5 +199,76 @@ pub fn run(text: &str, recs: &mut [Box<dyn Recognizer>], ctx: &mut Context, out:
     }
     for r in recs.iter_mut() {
         r.finish(ctx, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every line it is shown, with its number, as a warning.
+    struct Echo(&'static [&'static str], bool);
+    impl Recognizer for Echo {
+        fn triggers(&self) -> &'static [&'static str] {
+            self.0
+        }
+        fn in_block(&self) -> bool {
+            self.1
+        }
+        fn line(&mut self, line: &str, lineno: usize, ctx: &mut Context, out: &mut Vec<Found>) {
+            if line == "BEGIN" {
+                self.1 = true;
+            } else if line == "END" {
+                self.1 = false;
+            }
+            out.push(Found {
+                file: String::new(),
+                line: Some(lineno as u32),
+                message: line.to_owned(),
+                category: crate::warning::Category::Warning,
+                tool: "echo",
+                test: ctx.current_test.clone(),
+            });
+        }
+    }
+
+    fn echo(text: &str) -> Vec<(u32, String)> {
+        let mut recs: Vec<Box<dyn Recognizer>> = vec![Box::new(Echo(&["hit", "BEGIN"], false))];
+        let mut out = Vec::new();
+        run(text, &mut recs, &mut Context::default(), &mut out);
+        out.into_iter()
+            .map(|f| (f.line.unwrap(), f.message))
+            .collect()
+    }
+
+    #[test]
+    fn only_trigger_lines_and_block_lines_with_their_numbers() {
+        let text = "a\nhit one\nb\r\nBEGIN\nx\nEND\ny\n\nhit two hit\nz";
+        assert_eq!(
+            echo(text),
+            [
+                (2, "hit one".to_owned()),
+                (4, "BEGIN".to_owned()),
+                (5, "x".to_owned()),
+                (6, "END".to_owned()),
+                (9, "hit two hit".to_owned()),
+            ]
+        );
+        assert_eq!(echo("hit"), [(1, "hit".to_owned())]);
+        assert!(echo("").is_empty());
+    }
+
+    #[test]
+    fn github_actions_timestamps_are_stripped() {
+        assert_eq!(
+            strip_timestamp("2024-05-01T10:00:00.1234567Z a.rb:1: warning: x"),
+            "a.rb:1: warning: x"
+        );
+        assert_eq!(strip_timestamp("2024-05-01T10:00:00Z hit"), "hit");
+        assert_eq!(
+            strip_timestamp("2024-05-01 is a date, not a stamp"),
+            "2024-05-01 is a date, not a stamp"
+        );
+        assert_eq!(echo("2024-05-01T10:00:00.1Z hit"), [(1, "hit".to_owned())]);
     }
 }
