@@ -282,3 +282,784 @@ fn json_over_several_stdin_batches_is_one_array_in_order() {
         assert_eq!(a[i]["owners"], json!(["@org/core"]));
     }
 }
+
+// ---- collect, reports and the ratchet ----
+
+fn run_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = bin(dir);
+    c.args(args)
+        .stdin(Stdio::null())
+        .env_remove("GITHUB_STEP_SUMMARY");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("the binary runs")
+}
+
+fn read(dir: &Path, file: &str) -> String {
+    std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+/// One JSONL record.
+fn rec(file: &str, line: u32, message: &str, test: Option<&str>) -> String {
+    let mut v = json!({"message": message, "file": file, "line": line});
+    if let Some(t) = test {
+        v["test"] = json!(t);
+    }
+    format!("{v}\n")
+}
+
+const TEAMS: &str = "\
+/app/ @org/team-a
+/lib/shared.rb @org/team-a @org/Team_B
+/vendor/
+";
+
+/// A repository with [`TEAMS`] as its CODEOWNERS and `w.jsonl` holding
+/// six warnings (eight occurrences): four of @org/team-a's (one shared
+/// with @org/Team_B), one in an unowned folder and one outside the
+/// repository.
+fn warnings_repo() -> tempfile::TempDir {
+    let dir = repo(TEAMS);
+    let abs = dir.path().join("app/models/user.rb");
+    let mut w = String::new();
+    for _ in 0..3 {
+        w += &rec(
+            "app/jobs/delete_job.rb",
+            16,
+            "Using the last argument as keyword parameters is deprecated",
+            Some("spec/jobs/delete_job_spec.rb"),
+        );
+    }
+    w += &rec("./app/jobs/delete_job.rb", 4, "old api", None);
+    w += &rec(abs.to_str().unwrap(), 7, "user api", None);
+    w += &rec(
+        "lib/shared.rb",
+        1,
+        "shared thing is deprecated",
+        Some("spec/shared_spec.rb"),
+    );
+    w += &rec("vendor/x.rb", 2, "vendored", None);
+    w += &rec("/usr/lib/ruby/gems/x.rb", 3, "gem warning", None);
+    std::fs::write(dir.path().join("w.jsonl"), w).unwrap();
+    dir
+}
+
+#[test]
+fn collect_text_summary_per_team() {
+    let dir = warnings_repo();
+    let o = run(dir.path(), &["collect", "--jsonl", "w.jsonl"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "");
+    assert_eq!(
+        stdout(&o),
+        "team         warnings  occurrences  files\n\
+         @org/team-a         4            6      3\n\
+         @org/Team_B         1            1      1\n\
+         unowned             2            2      2\n\
+         total               6            8      5\n"
+    );
+}
+
+#[test]
+fn collect_out_writes_team_reports_unowned_and_summary() {
+    let dir = warnings_repo();
+    let d = dir.path();
+    std::fs::create_dir(d.join("reports")).unwrap();
+    std::fs::write(d.join("reports/keep.md"), "not ours").unwrap();
+    let o = run(d, &["collect", "--jsonl", "w.jsonl", "--out", "reports"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        read(d, "reports/org-team-a.md"),
+        "# Deprecation warnings: @org/team-a\n\
+         \n\
+         4 warnings (6 occurrences) in 3 files.\n\
+         Reproduce: `warnings-collector collect --jsonl w.jsonl`\n\
+         \n\
+         - [ ] `app/jobs/delete_job.rb`\n\
+         \x20 - **warnings**\n\
+         \x20   - Line 4: warning: old api\n\
+         \x20   - Line 16: warning: Using the last argument as keyword parameters is deprecated (×3)\n\
+         \x20 - **test suites that trigger these warnings**\n\
+         \x20   - spec/jobs/delete_job_spec.rb\n\
+         - [ ] `app/models/user.rb`\n\
+         \x20 - **warnings**\n\
+         \x20   - Line 7: warning: user api\n\
+         \x20 - **test suites that trigger these warnings**\n\
+         \x20   - unknown\n\
+         - [ ] `lib/shared.rb`\n\
+         \x20 - **warnings**\n\
+         \x20   - Line 1: warning: shared thing is deprecated\n\
+         \x20 - **test suites that trigger these warnings**\n\
+         \x20   - spec/shared_spec.rb\n"
+    );
+    // The shared warning is in both teams' files.
+    let b = read(d, "reports/org-team-b.md");
+    assert!(
+        b.starts_with(
+            "# Deprecation warnings: @org/Team_B\n\n1 warning (1 occurrence) in 1 file.\n"
+        ),
+        "{b}"
+    );
+    assert!(b.contains("- [ ] `lib/shared.rb`\n  - **warnings**\n    - Line 1: warning: shared thing is deprecated\n"), "{b}");
+    let u = read(d, "reports/unowned.md");
+    assert!(
+        u.starts_with(
+            "# Deprecation warnings: unowned\n\n2 warnings (2 occurrences) in 2 files.\n"
+        ),
+        "{u}"
+    );
+    assert!(
+        u.contains("- [ ] `/usr/lib/ruby/gems/x.rb`\n") && u.contains("- [ ] `vendor/x.rb`\n"),
+        "{u}"
+    );
+    assert_eq!(read(d, "reports/keep.md"), "not ours");
+
+    let s: Value = serde_json::from_str(&read(d, "reports/summary.json")).unwrap();
+    assert_eq!(s["version"], 1);
+    assert_eq!(s["total"], 6);
+    assert_eq!(s["occurrences"], 8);
+    assert_eq!(s["command"], "warnings-collector collect --jsonl w.jsonl");
+    assert_eq!(
+        s["teams"],
+        json!({
+            "@org/team-a": {"slug": "org-team-a", "warnings": 4, "occurrences": 6, "files": 3, "report": "org-team-a.md"},
+            "@org/Team_B": {"slug": "org-team-b", "warnings": 1, "occurrences": 1, "files": 1, "report": "org-team-b.md"},
+        })
+    );
+    assert_eq!(
+        s["unowned"],
+        json!({"slug": "unowned", "warnings": 2, "occurrences": 2, "files": 2, "report": "unowned.md"})
+    );
+    let ws = s["warnings"].as_array().unwrap();
+    assert_eq!(ws.len(), 6);
+    assert_eq!(
+        ws.iter().find(|w| w["line"] == 16).unwrap(),
+        &json!({
+            "file": "app/jobs/delete_job.rb", "line": 16,
+            "message": "Using the last argument as keyword parameters is deprecated",
+            "category": "deprecation", "tool": "jsonl", "count": 3,
+            "tests": ["spec/jobs/delete_job_spec.rb"], "owners": ["@org/team-a"],
+        })
+    );
+    assert_eq!(
+        ws.iter().find(|w| w["file"] == "lib/shared.rb").unwrap()["owners"],
+        json!(["@org/team-a", "@org/Team_B"])
+    );
+
+    // Team B's only warning is fixed: its report goes, the others stay.
+    let w = read(d, "w.jsonl").replace("lib/shared.rb", "app/shared.rb");
+    std::fs::write(d.join("w.jsonl"), w).unwrap();
+    let o = run(d, &["collect", "--jsonl", "w.jsonl", "--out", "reports"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!d.join("reports/org-team-b.md").exists());
+    assert!(stderr(&o).contains("org-team-b.md"), "{}", stderr(&o));
+    assert!(d.join("reports/org-team-a.md").is_file());
+    assert_eq!(read(d, "reports/keep.md"), "not ours");
+    let s: Value = serde_json::from_str(&read(d, "reports/summary.json")).unwrap();
+    assert!(s["teams"].get("@org/Team_B").is_none(), "{s}");
+}
+
+#[test]
+fn collect_json_is_the_warnings() {
+    let dir = warnings_repo();
+    let o = run(
+        dir.path(),
+        &["collect", "--jsonl", "w.jsonl", "--output", "json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).expect("stdout is JSON");
+    let a = v.as_array().unwrap();
+    assert_eq!(a.len(), 6);
+    assert_eq!(a[0]["file"], "/usr/lib/ruby/gems/x.rb");
+    assert_eq!(a[0]["owners"], json!([]));
+    assert_eq!(a[1]["file"], "app/jobs/delete_job.rb");
+    assert_eq!(a[1]["line"], 4);
+}
+
+#[test]
+fn collect_github_annotations_are_escaped_capped_and_summarised() {
+    let dir = repo(TEAMS);
+    let d = dir.path();
+    // Twelve warnings; warning i is printed i times.
+    let mut w = String::new();
+    for i in 1..=12u32 {
+        let (file, msg) = if i == 12 {
+            ("app/a,b.rb".to_owned(), "100% done, really: yes".to_owned())
+        } else {
+            (format!("app/f{i}.rb"), format!("old call {i}"))
+        };
+        for _ in 0..i {
+            w += &rec(&file, i, &msg, None);
+        }
+    }
+    std::fs::write(d.join("w.jsonl"), w).unwrap();
+    std::fs::write(d.join("step.md"), "earlier step\n").unwrap();
+    let step = d.join("step.md");
+    let o = run_env(
+        d,
+        &["collect", "--jsonl", "w.jsonl", "--output", "github"],
+        &[("GITHUB_STEP_SUMMARY", step.to_str().unwrap())],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 11, "{out}");
+    assert_eq!(
+        lines[0],
+        "::warning file=app/a%2Cb.rb,line=12,title=deprecation (@org/team-a)::100%25 done, really: yes (×12)"
+    );
+    assert_eq!(
+        lines[1],
+        "::warning file=app/f11.rb,line=11,title=deprecation (@org/team-a)::old call 11 (×11)"
+    );
+    assert!(lines[9].starts_with("::warning file=app/f3.rb,"), "{out}");
+    assert_eq!(
+        lines[10],
+        "::notice title=warnings-collector::2 more warnings (3 occurrences) not annotated: GitHub shows at most 10 warning annotations per step; see the step summary or the --out reports"
+    );
+    let summary = read(d, "step.md");
+    assert!(
+        summary.starts_with(
+            "earlier step\n### Warnings by team\n\n12 warnings (78 occurrences) in 12 files.\n"
+        ),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("| @org/team-a | 12 | 78 | 12 |\n"),
+        "{summary}"
+    );
+
+    // A smaller cap, and no step summary when the variable is unset.
+    let o = run(
+        d,
+        &[
+            "collect",
+            "--jsonl",
+            "w.jsonl",
+            "--output",
+            "github",
+            "--max-annotations",
+            "1",
+        ],
+    );
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(
+        out.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("::notice title=warnings-collector::11 more warnings (66 occurrences)"),
+        "{out}"
+    );
+    assert_eq!(read(d, "step.md"), summary);
+}
+
+#[test]
+fn collect_missing_input_is_named_and_the_rest_is_counted() {
+    let dir = warnings_repo();
+    let o = run(
+        dir.path(),
+        &[
+            "collect",
+            "--jsonl",
+            "w.jsonl",
+            "--jsonl",
+            "nope.jsonl",
+            "build.log",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 3, "{err}");
+    assert!(
+        lines[0].starts_with("warning: build.log: cannot read: "),
+        "{err}"
+    );
+    assert!(
+        lines[1].starts_with("warning: nope.jsonl: cannot read: "),
+        "{err}"
+    );
+    assert!(
+        lines[2].starts_with("warnings-collector: error: 2 of 3 inputs could not be read"),
+        "{err}"
+    );
+    assert!(
+        stdout(&o).contains("\ntotal               6            8      5\n"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn collect_truncated_jsonl_line_is_named_and_the_rest_is_read() {
+    let dir = warnings_repo();
+    let d = dir.path();
+    let mut w = read(d, "w.jsonl");
+    w.insert_str(0, "{\"message\": \"cut off\", \"fi\n");
+    std::fs::write(d.join("w.jsonl"), w).unwrap();
+    let o = run(d, &["collect", "--jsonl", "w.jsonl", "--output", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("warning: w.jsonl:1: "), "{err}");
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 6);
+}
+
+#[test]
+fn collect_invalid_utf8_is_one_warning_naming_the_first_bad_line() {
+    let dir = warnings_repo();
+    let d = dir.path();
+    let mut bytes = read(d, "w.jsonl").into_bytes();
+    let mut bad = b"{\"message\":\"caf\xe9\",\"file\":\"app/c.rb\",\"line\":1}\n".to_vec();
+    bad.extend_from_slice(b"{\"message\":\"\xff\xfe\",\"file\":\"app/c.rb\",\"line\":2}\n");
+    bytes.extend_from_slice(&bad);
+    std::fs::write(d.join("w.jsonl"), &bytes).unwrap();
+    std::fs::write(d.join("build.log"), b"ok\nbad \xff byte\n\xfe").unwrap();
+    let o = run(
+        d,
+        &[
+            "collect",
+            "build.log",
+            "--jsonl",
+            "w.jsonl",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(
+        lines[0].starts_with("warning: build.log:2: not valid UTF-8"),
+        "{err}"
+    );
+    assert!(
+        lines[1].starts_with("warning: w.jsonl:9: not valid UTF-8"),
+        "{err}"
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let c: Vec<&Value> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["file"] == "app/c.rb")
+        .collect();
+    assert_eq!(c.len(), 2);
+    assert_eq!(c[0]["message"], "caf\u{fffd}");
+}
+
+#[test]
+fn collect_junit_problems_are_named_and_test_cases_attribute() {
+    let dir = warnings_repo();
+    let d = dir.path();
+    std::fs::write(
+        d.join("junit.xml"),
+        "<testsuite name=\"s\">\n<testcase classname=\"spec.jobs\" name=\"deletes\"><system-err>\
+         /home/runner/work/shop/shop/app/jobs/delete_job.rb:16: warning: Using the last argument as keyword parameters is deprecated\
+         </system-err></testcase>\n</testsuite>\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("bad.xml"),
+        "<testsuite>\n<testcase name=\"x\"></testsuite>",
+    )
+    .unwrap();
+    let o = run(
+        d,
+        &[
+            "collect",
+            "--junit",
+            "junit.xml",
+            "--junit",
+            "bad.xml",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("warning: bad.xml:2: "), "{err}");
+    // Until every recogniser has landed, what the Ruby line gives is not
+    // pinned down here; whatever is found in the test case belongs to it.
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    for w in v.as_array().unwrap() {
+        assert_eq!(w["tests"], json!(["spec.jobs.deletes"]), "{w}");
+        assert_eq!(w["file"], "app/jobs/delete_job.rb", "{w}");
+        assert_eq!(w["owners"], json!(["@org/team-a"]), "{w}");
+    }
+}
+
+#[test]
+fn collect_needs_an_input_and_no_codeowners_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(dir.path(), &["collect"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).starts_with("warnings-collector: error: no inputs"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(dir.path().join("w.jsonl"), rec("a.rb", 1, "m", None)).unwrap();
+    let o = run(dir.path(), &["collect", "--jsonl", "w.jsonl"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with("warning: no CODEOWNERS file under ."),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stdout(&o).contains("\nunowned "), "{}", stdout(&o));
+    let o = run(
+        dir.path(),
+        &["collect", "--jsonl", "w.jsonl", "--codeowners", "nope"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("nope"), "{}", stderr(&o));
+}
+
+/// `w.jsonl` with these (file, line, message, count).
+fn write_jsonl(dir: &Path, warnings: &[(&str, u32, &str, usize)]) {
+    let mut w = String::new();
+    for &(file, line, msg, n) in warnings {
+        for _ in 0..n {
+            w += &rec(file, line, msg, None);
+        }
+    }
+    std::fs::write(dir.join("w.jsonl"), w).unwrap();
+}
+
+const BASE: &[(&str, u32, &str, usize)] = &[
+    (
+        "app/a.rb",
+        12,
+        "#<User:0x000055d5c3a8b2c0> calls old_api (app/a.rb:12)",
+        2,
+    ),
+    ("app/b.rb", 3, "old keyword style", 1),
+    ("vendor/v.rb", 9, "vendored", 1),
+];
+
+fn baseline_repo() -> tempfile::TempDir {
+    let dir = repo(TEAMS);
+    write_jsonl(dir.path(), BASE);
+    let o = run(
+        dir.path(),
+        &["baseline", "write", "base.json", "--jsonl", "w.jsonl"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    assert!(
+        stderr(&o).starts_with("wrote base.json: 3 fingerprints, 4 occurrences"),
+        "{}",
+        stderr(&o)
+    );
+    dir
+}
+
+fn check(dir: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["check", "--baseline", "base.json", "--jsonl", "w.jsonl"];
+    args.extend_from_slice(extra);
+    run(dir, &args)
+}
+
+#[test]
+fn baseline_file_is_sorted_one_fingerprint_a_line() {
+    let dir = baseline_repo();
+    assert_eq!(
+        read(dir.path(), "base.json"),
+        "{\"version\": 1, \"fingerprints\": [\n\
+         {\"file\":\"app/a.rb\",\"category\":\"deprecation\",\"message\":\"#<User> calls old_api (app/a.rb)\",\"count\":2},\n\
+         {\"file\":\"app/b.rb\",\"category\":\"deprecation\",\"message\":\"old keyword style\",\"count\":1},\n\
+         {\"file\":\"vendor/v.rb\",\"category\":\"deprecation\",\"message\":\"vendored\",\"count\":1}\n\
+         ]}\n"
+    );
+}
+
+#[test]
+fn check_passes_on_the_same_warnings_moved_and_with_other_addresses() {
+    let dir = baseline_repo();
+    let o = check(dir.path(), &[]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "ok: 3 warnings (4 occurrences) in 3 files, none new or grown since base.json\n"
+    );
+    // Lines shifted, another object address, the same counts.
+    write_jsonl(
+        dir.path(),
+        &[
+            (
+                "app/a.rb",
+                15,
+                "#<User:0x00007f00deadbeef> calls old_api (app/a.rb:15)",
+                1,
+            ),
+            (
+                "app/a.rb",
+                40,
+                "#<User:0x00007f00cafe0000>  calls old_api (app/a.rb:40)",
+                1,
+            ),
+            ("app/b.rb", 5, "old keyword style", 1),
+            ("vendor/v.rb", 1, "vendored", 1),
+        ],
+    );
+    let o = check(dir.path(), &[]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+}
+
+#[test]
+fn check_fails_on_a_new_or_grown_warning_and_names_its_owners() {
+    let dir = baseline_repo();
+    let mut now = BASE.to_vec();
+    now[0].3 = 3;
+    now.push(("lib/shared.rb", 4, "brand new deprecation", 1));
+    write_jsonl(dir.path(), &now);
+    let o = check(dir.path(), &[]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "new or grown since base.json (2):\n\
+         \x20 app/a.rb:12: deprecation: #<User:0x000055d5c3a8b2c0> calls old_api (app/a.rb:12) (was 2, now 3; @org/team-a)\n\
+         \x20 lib/shared.rb:4: deprecation: brand new deprecation (was 0, now 1; @org/team-a @org/Team_B)\n\
+         check failed: 2 warnings new or grown since base.json\n"
+    );
+    // JSON too.
+    let o = check(dir.path(), &["--output", "json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["grown"].as_array().unwrap().len(), 2);
+    assert_eq!(v["grown"][1]["file"], "lib/shared.rb");
+    assert_eq!(v["grown"][1]["baseline"], 0);
+    assert_eq!(v["grown"][1]["count"], 1);
+    assert_eq!(
+        v["grown"][1]["owners"],
+        json!(["@org/team-a", "@org/Team_B"])
+    );
+    assert_eq!(v["grown"][1]["warnings"][0]["line"], 4);
+    assert_eq!(v["fixed"], json!([]));
+    assert_eq!(v["updated"], false);
+    // The baseline is untouched.
+    assert!(read(dir.path(), "base.json").contains("\"count\":2}"));
+}
+
+#[test]
+fn check_reports_fixed_and_update_tightens_without_raising() {
+    let dir = baseline_repo();
+    let d = dir.path();
+    let before = read(d, "base.json");
+    // b.rb fixed, a.rb down to 1.
+    write_jsonl(d, &[(BASE[0].0, 12, BASE[0].2, 1), BASE[2]]);
+    let o = check(d, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "fixed (2):\n\
+         \x20 app/a.rb: deprecation: #<User> calls old_api (app/a.rb) (was 2, now 1)\n\
+         \x20 app/b.rb: deprecation: old keyword style (was 1, now 0)\n\
+         ok: 2 warnings (2 occurrences) in 2 files, none new or grown since base.json; run with --update to lower the baseline\n"
+    );
+    assert_eq!(read(d, "base.json"), before);
+
+    // --update with something grown too: tightened, the growth not taken in,
+    // and still a failure.
+    write_jsonl(
+        d,
+        &[
+            (BASE[0].0, 12, BASE[0].2, 1),
+            ("vendor/v.rb", 9, "vendored", 5),
+        ],
+    );
+    let o = check(d, &["--update"]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stderr(&o).starts_with("updated base.json: 2 fingerprints, 2 occurrences (was 3, 4)"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        read(d, "base.json"),
+        "{\"version\": 1, \"fingerprints\": [\n\
+         {\"file\":\"app/a.rb\",\"category\":\"deprecation\",\"message\":\"#<User> calls old_api (app/a.rb)\",\"count\":1},\n\
+         {\"file\":\"vendor/v.rb\",\"category\":\"deprecation\",\"message\":\"vendored\",\"count\":1}\n\
+         ]}\n"
+    );
+    // The fixed warning coming back now fails.
+    write_jsonl(d, BASE);
+    let o = check(d, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(
+        stdout(&o)
+            .contains("app/b.rb:3: deprecation: old keyword style (was 0, now 1; @org/team-a)"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stdout(&o).contains("app/a.rb:12: deprecation: #<User:0x000055d5c3a8b2c0> calls old_api (app/a.rb:12) (was 1, now 2; @org/team-a)"), "{}", stdout(&o));
+}
+
+#[test]
+fn check_deny_fails_on_any_warning() {
+    let dir = baseline_repo();
+    let d = dir.path();
+    let o = check(d, &["--deny"]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("--deny: every warning fails (3):\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  vendor/v.rb:9: deprecation: vendored (unowned)\n"),
+        "{out}"
+    );
+    assert!(out.contains("  app/a.rb:12: deprecation: #<User:0x000055d5c3a8b2c0> calls old_api (app/a.rb:12) (×2; @org/team-a)\n"), "{out}");
+    assert!(
+        out.ends_with("check failed: --deny and 3 warnings (4 occurrences) in 3 files remain\n"),
+        "{out}"
+    );
+    // Without a baseline.
+    let o = run(d, &["check", "--deny", "--jsonl", "w.jsonl"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    // No warning left: passes.
+    std::fs::write(d.join("w.jsonl"), "").unwrap();
+    let o = run(d, &["check", "--deny", "--jsonl", "w.jsonl"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(stdout(&o), "ok: 0 warnings (0 occurrences) in 0 files\n");
+    let o = check(d, &["--deny"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    // Neither --baseline nor --deny: a usage error.
+    let o = run(d, &["check", "--jsonl", "w.jsonl"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn ratchet_bad_baselines_and_unreadable_inputs() {
+    let dir = baseline_repo();
+    let d = dir.path();
+    let o = run(
+        d,
+        &["check", "--baseline", "missing.json", "--jsonl", "w.jsonl"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("missing.json: cannot read the baseline"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(
+        d.join("bad.json"),
+        "{\"version\": 1,\n \"fingerprints\": [{\"file\": 3}]}",
+    )
+    .unwrap();
+    let o = run(
+        d,
+        &["check", "--baseline", "bad.json", "--jsonl", "w.jsonl"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("bad.json: not a baseline") && stderr(&o).contains("line 2"),
+        "{}",
+        stderr(&o)
+    );
+
+    // An unreadable input: no baseline written, none updated.
+    let before = read(d, "base.json");
+    let o = run(
+        d,
+        &[
+            "baseline",
+            "write",
+            "base.json",
+            "--jsonl",
+            "w.jsonl",
+            "--jsonl",
+            "gone.jsonl",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("warning: gone.jsonl: cannot read: "),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("base.json not written"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(read(d, "base.json"), before);
+    write_jsonl(d, &BASE[..1]);
+    let o = check(d, &["--update", "--jsonl", "gone.jsonl"]);
+    assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stderr(&o).contains("base.json not updated"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(read(d, "base.json"), before);
+}
+
+#[test]
+fn baseline_write_takes_logs_after_the_file() {
+    let dir = repo(TEAMS);
+    let d = dir.path();
+    std::fs::write(d.join("build.log"), "nothing to see\n").unwrap();
+    write_jsonl(d, BASE);
+    let o = run(
+        d,
+        &[
+            "baseline",
+            "write",
+            "b.json",
+            "build.log",
+            "--jsonl",
+            "w.jsonl",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(read(d, "b.json").contains("\"vendored\""));
+    // Overwriting is what it is for.
+    std::fs::write(d.join("w.jsonl"), "").unwrap();
+    let o = run(
+        d,
+        &[
+            "baseline",
+            "write",
+            "b.json",
+            "build.log",
+            "--jsonl",
+            "w.jsonl",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        read(d, "b.json"),
+        "{\"version\": 1, \"fingerprints\": [\n]}\n"
+    );
+}
+
+#[test]
+fn new_subcommands_have_help() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["collect", "--help"][..],
+        &["check", "--help"][..],
+        &["baseline", "write", "--help"][..],
+    ] {
+        let o = run(dir.path(), args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}");
+        assert!(stdout(&o).contains("--jsonl"), "{args:?}");
+    }
+    let o = run(dir.path(), &["--help"]);
+    assert!(
+        stdout(&o).contains("warnings-collector check --baseline"),
+        "{}",
+        stdout(&o)
+    );
+}

@@ -1,10 +1,14 @@
-//! `warnings-collector`: attributes paths (and, later, the warnings found in
-//! them) to their CODEOWNERS owners. The binary's `main` only calls [`main`];
-//! everything else lives here so it can be tested without a process.
+//! `warnings-collector`: collects the warnings of build and test logs,
+//! attributes them to their CODEOWNERS owners, reports them per team
+//! ([`report`]) and keeps their counts from growing ([`ratchet`]). The
+//! binary's `main` only calls [`main`]; everything else lives here so it
+//! can be tested without a process.
 
 pub mod commands;
 pub mod github;
 pub mod parse;
+pub mod ratchet;
+pub mod report;
 pub mod warning;
 
 use std::io::{self, Write};
@@ -23,6 +27,12 @@ Exit codes:
   2  bad usage or bad input (one line on stderr says where)
 
 Examples:
+  warnings-collector collect build.log --junit junit.xml --out reports/
+  warnings-collector collect test.log --jsonl warnings.jsonl --output github
+  warnings-collector baseline write warnings-baseline.json build.log test.log
+  warnings-collector check --baseline warnings-baseline.json build.log test.log
+  warnings-collector check --baseline warnings-baseline.json --update build.log
+  warnings-collector check --deny build.log
   warnings-collector owners src/main.rs docs/intro.md
   git ls-files | warnings-collector owners --format json
   warnings-collector owners --codeowners .gitlab/CODEOWNERS --dialect gitlab -";
@@ -37,6 +47,13 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Collect the warnings of logs, JUnit reports and JSONL files, per
+    /// owning team; optionally write a report folder.
+    Collect(commands::collect::CollectArgs),
+    /// Write the baseline of the ratchet.
+    Baseline(commands::ratchet::BaselineArgs),
+    /// Fail when a warning is new or more frequent than in the baseline.
+    Check(commands::ratchet::CheckArgs),
     /// The CODEOWNERS owners of each path (arguments, or one per line on stdin).
     Owners(commands::owners::OwnersArgs),
     /// File (or update, or close) one GitHub issue per team from a reports
@@ -58,6 +75,9 @@ pub fn main() -> ExitCode {
     // be a million write calls.
     let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let result = match &cli.command {
+        Command::Collect(args) => commands::collect::run(args, &mut out),
+        Command::Baseline(args) => commands::ratchet::run_baseline(args, &mut out),
+        Command::Check(args) => commands::ratchet::run_check(args, &mut out),
         Command::Owners(args) => commands::owners::run(args, &mut out),
         Command::FileIssues(args) => commands::file_issues::run(args, &mut out),
     };

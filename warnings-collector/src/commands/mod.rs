@@ -1,7 +1,9 @@
 //! One file per subcommand, each with its clap `Args` and its `run`.
 
+pub mod collect;
 pub mod file_issues;
 pub mod owners;
+pub mod ratchet;
 
 use clap::ValueEnum;
 
