@@ -39,10 +39,12 @@ fn test_of(line: &str) -> Option<&str> {
     let maven = t.strip_prefix("[INFO] ").unwrap_or(t);
     if let Some(class) = maven.strip_prefix("Running ") {
         // A Java class name: letters, digits, `.`, `$`, `_`.
+        // Either package-qualified or capitalised: not "Running tests".
         let ok = !class.is_empty()
             && class
                 .chars()
-                .all(|c| c.is_alphanumeric() || matches!(c, '.' | '$' | '_'));
+                .all(|c| c.is_alphanumeric() || matches!(c, '.' | '$' | '_'))
+            && (class.contains('.') || class.starts_with(char::is_uppercase));
         return ok.then_some(class);
     }
     if let Some(name) = t.strip_suffix(" STARTED")
@@ -76,6 +78,8 @@ mod tests {
             Some("com.example.Outer$Inner")
         );
         assert_eq!(test_of("Running the migrations now"), None);
+        assert_eq!(test_of("Running tests"), None);
+        assert_eq!(test_of("Running FooTest"), Some("FooTest"));
         assert_eq!(
             test_of("FooTest > testBar() STARTED"),
             Some("FooTest > testBar()")
