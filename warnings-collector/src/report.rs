@@ -243,6 +243,20 @@ fn sort(ws: &mut [&Warning]) {
     ws.sort_by(|a, b| (&a.file, a.line, &a.message).cmp(&(&b.file, b.line, &b.message)));
 }
 
+/// Whether a warning's file (relative to the root by now) is in the
+/// repository, so can have an owner and a place in a GitHub annotation: not
+/// empty, not absolute (`/…`, `C:/…`), not `../…`, not a pseudo-path such as
+/// `<internal:warning>`, `node:internal/…` or `webpack://…` (a `:` in the
+/// first component).
+pub fn in_repository(file: &str) -> bool {
+    let first = file.split('/').next().unwrap_or_default();
+    !file.is_empty()
+        && !file.starts_with('/')
+        && !file.starts_with('<')
+        && first != ".."
+        && !first.contains(':')
+}
+
 /// The summary of `warnings`, grouped as `groups`.
 pub fn summary(warnings: &[Warning], groups: &Groups<'_>, command: &str) -> Summary {
     let total = Stats::of(warnings);
@@ -555,11 +569,20 @@ pub fn write_annotations(warnings: &[Warning], max: usize, out: &mut impl Write)
     });
     for w in order.iter().take(max) {
         let mut props = Vec::with_capacity(3);
-        if !w.file.is_empty() {
+        // GitHub can only place a file of the repository; another file's
+        // place goes in the message.
+        let mut message = String::new();
+        if in_repository(&w.file) {
             props.push(format!("file={}", escape_property(&w.file)));
             if let Some(l) = w.line {
                 props.push(format!("line={l}"));
             }
+        } else if !w.file.is_empty() {
+            message.push_str(&w.file);
+            if let Some(l) = w.line {
+                let _ = write!(message, ":{l}");
+            }
+            message.push_str(": ");
         }
         let owners = if w.owners.is_empty() {
             UNOWNED.to_owned()
@@ -568,7 +591,7 @@ pub fn write_annotations(warnings: &[Warning], max: usize, out: &mut impl Write)
         };
         let title = format!("{} ({owners})", w.category.name());
         props.push(format!("title={}", escape_property(&title)));
-        let mut message = w.message.clone();
+        message.push_str(&w.message);
         if w.count > 1 {
             let _ = write!(message, " (×{})", w.count);
         }
@@ -842,15 +865,22 @@ mod tests {
     #[test]
     fn github_escaping_and_cap() {
         let ws = [
-            w("a,b:c.rb", Some(3), "100% bad\r\nnext", 5, &[], &["@org/a"]),
-            w("b.rb", Some(1), "rare", 1, &[], &[]),
+            w(
+                "src/a,b:c.rb",
+                Some(3),
+                "100% bad\r\nnext",
+                5,
+                &[],
+                &["@org/a"],
+            ),
+            w("/usr/lib/b.rb", Some(1), "rare", 1, &[], &[]),
             w("c.rb", Some(2), "rarer", 1, &[], &[]),
         ];
         let mut out = Vec::new();
         write_annotations(&ws, 1, &mut out).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "::warning file=a%2Cb%3Ac.rb,line=3,title=deprecation (@org/a)::100%25 bad%0D%0Anext (×5)\n\
+            "::warning file=src/a%2Cb%3Ac.rb,line=3,title=deprecation (@org/a)::100%25 bad%0D%0Anext (×5)\n\
              ::notice title=warnings-collector::2 more warnings (2 occurrences) not annotated: GitHub shows at most 10 warning annotations per step; see the step summary or the --out reports\n"
         );
         let mut out = Vec::new();
@@ -858,6 +888,25 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         assert_eq!(text.lines().count(), 3);
         assert!(!text.contains("::notice"));
+        assert!(
+            text.contains("::warning title=deprecation (unowned)::/usr/lib/b.rb:1: rare\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn files_that_can_have_owners() {
+        assert!(in_repository("a/b.rb") && in_repository("a/b:c.rb"));
+        for f in [
+            "",
+            "/abs",
+            "../up",
+            "<internal:x>",
+            "node:internal/x",
+            "webpack://x",
+        ] {
+            assert!(!in_repository(f), "{f}");
+        }
     }
 
     #[test]

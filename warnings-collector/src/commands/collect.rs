@@ -240,24 +240,12 @@ fn load_owners(args: &InputArgs, diags: &mut Vec<String>) -> anyhow::Result<Opti
     Ok(Some(owners))
 }
 
-/// Whether a warning's file (relative to the root by now) can have an
-/// owner: not empty, not absolute, not `../…`, not a pseudo-path such as
-/// `<internal:warning>`, `node:internal/…` or `webpack://…`.
-pub fn in_repository(file: &str) -> bool {
-    !file.is_empty()
-        && !file.starts_with('/')
-        && !file.starts_with('<')
-        && file != ".."
-        && !file.starts_with("../")
-        && !file.contains(':')
-}
-
 /// Fills in each warning's owners. The warnings are sorted by file, so
 /// each file is looked up once.
 fn assign_owners(warnings: &mut [Warning], owners: &CodeOwners) {
     let mut last: Option<(String, Vec<String>)> = None;
     for w in warnings.iter_mut() {
-        if !in_repository(&w.file) {
+        if !report::in_repository(&w.file) {
             continue;
         }
         if last.as_ref().is_none_or(|(f, _)| *f != w.file) {
@@ -505,16 +493,5 @@ mod tests {
             reproduce(&a),
             r"warnings-collector collect 'build log.txt' - --junit j.xml --jsonl 'it'\''s.jsonl' --format ruby --dialect gitlab"
         );
-        assert!(in_repository("a/b.rb"));
-        for f in [
-            "",
-            "/abs",
-            "../up",
-            "<internal:x>",
-            "node:internal/x",
-            "webpack://x",
-        ] {
-            assert!(!in_repository(f), "{f}");
-        }
     }
 }
