@@ -684,14 +684,15 @@ fn collect_junit_problems_are_named_and_test_cases_attribute() {
     let err = stderr(&o);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.starts_with("warning: bad.xml:2: "), "{err}");
-    // Until every recogniser has landed, what the Ruby line gives is not
-    // pinned down here; whatever is found in the test case belongs to it.
+    // The Ruby line inside the test case belongs to it; only the
+    // attribution is pinned down here, the recogniser has its own tests.
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
-    for w in v.as_array().unwrap() {
-        assert_eq!(w["tests"], json!(["spec.jobs.deletes"]), "{w}");
-        assert_eq!(w["file"], "app/jobs/delete_job.rb", "{w}");
-        assert_eq!(w["owners"], json!(["@org/team-a"]), "{w}");
-    }
+    let ws = v.as_array().unwrap();
+    assert_eq!(ws.len(), 1, "{v}");
+    assert_eq!(ws[0]["tests"], json!(["spec.jobs.deletes"]), "{v}");
+    assert_eq!(ws[0]["file"], "app/jobs/delete_job.rb", "{v}");
+    assert_eq!(ws[0]["line"], 16, "{v}");
+    assert_eq!(ws[0]["owners"], json!(["@org/team-a"]), "{v}");
 }
 
 #[test]
@@ -1059,6 +1060,47 @@ fn new_subcommands_have_help() {
     let o = run(dir.path(), &["--help"]);
     assert!(
         stdout(&o).contains("warnings-collector check --baseline"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn ratchet_on_a_plain_log_survives_a_line_shift() {
+    let dir = repo(TEAMS);
+    let d = dir.path();
+    let log = |line: u32, extra: &str| {
+        format!(
+            "Run options: --seed 1\n\
+             /home/runner/work/shop/shop/app/models/user.rb:{line}: warning: Using the last argument as keyword parameters is deprecated\n\
+             {extra}Finished in 1.2 seconds\n"
+        )
+    };
+    std::fs::write(d.join("test.log"), log(12, "")).unwrap();
+    let o = run(d, &["baseline", "write", "base.json", "test.log"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        read(d, "base.json").contains("\"file\":\"app/models/user.rb\""),
+        "{}",
+        read(d, "base.json")
+    );
+    std::fs::write(d.join("test.log"), log(19, "")).unwrap();
+    let o = run(d, &["check", "--baseline", "base.json", "test.log"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    std::fs::write(
+        d.join("test.log"),
+        log(
+            19,
+            "/home/runner/work/shop/shop/lib/shared.rb:3: warning: URI.escape is obsolete\n",
+        ),
+    )
+    .unwrap();
+    let o = run(d, &["check", "--baseline", "base.json", "test.log"]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).starts_with("new or grown since base.json (1):\n  lib/shared.rb:3: ")
+            && stdout(&o)
+                .contains(": URI.escape is obsolete (was 0, now 1; @org/team-a @org/Team_B)\n"),
         "{}",
         stdout(&o)
     );
