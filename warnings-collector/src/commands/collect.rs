@@ -152,7 +152,7 @@ pub fn collect(args: &InputArgs) -> anyhow::Result<Collected> {
     collect_with(args, true)
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Log,
     Junit,
@@ -280,6 +280,39 @@ fn read_one(kind: Kind, path: &Path, format: LogFormat) -> Parsed {
         diagnostics: Vec::new(),
         unreadable: false,
     };
+    // Logs are streamed in chunks: a 1 GB log is never held whole, and
+    // reading overlaps parsing.
+    if kind == Kind::Log {
+        let mut ctx = parse::Context::default();
+        let read = if is_stdin(path) {
+            parse::parse_stream(
+                &name,
+                io::stdin(),
+                format,
+                parse::CHUNK,
+                &mut ctx,
+                &mut p.found,
+                &mut p.diagnostics,
+            )
+        } else {
+            std::fs::File::open(path).and_then(|f| {
+                parse::parse_stream(
+                    &name,
+                    f,
+                    format,
+                    parse::CHUNK,
+                    &mut ctx,
+                    &mut p.found,
+                    &mut p.diagnostics,
+                )
+            })
+        };
+        if let Err(e) = read {
+            p.diagnostics.push(format!("{name}: cannot read: {e}"));
+            p.unreadable = true;
+        }
+        return p;
+    }
     let bytes = if is_stdin(path) {
         let mut b = Vec::new();
         io::stdin().lock().read_to_end(&mut b).map(|_| b)
@@ -296,11 +329,7 @@ fn read_one(kind: Kind, path: &Path, format: LogFormat) -> Parsed {
     };
     match kind {
         Kind::Junit => parse::junit::parse(&name, &bytes, format, &mut p.found, &mut p.diagnostics),
-        Kind::Log => {
-            let text = utf8_lossy(&name, bytes, &mut p.diagnostics);
-            let mut ctx = parse::Context::default();
-            parse::parse_log(&text, format, &mut ctx, &mut p.found);
-        }
+        Kind::Log => unreachable!("logs are streamed above"),
         Kind::Jsonl => {
             let text = utf8_lossy(&name, bytes, &mut p.diagnostics);
             parse::jsonl::parse(&name, &text, &mut p.found, &mut p.diagnostics);

@@ -119,6 +119,9 @@ pub fn parse_log(text: &str, format: LogFormat, ctx: &mut Context, out: &mut Vec
     run(text, &mut recs, ctx, out);
 }
 
+/// Chunk size of [`parse_stream`] for files.
+pub const CHUNK: usize = 8 << 20;
+
 /// A line without the timestamp GitHub Actions puts before every line of a
 /// downloaded log (`2024-05-01T10:00:00.1234567Z `).
 pub fn strip_timestamp(line: &str) -> &str {
@@ -145,61 +148,211 @@ pub fn strip_timestamp(line: &str) -> &str {
 /// The driver: one pass to find trigger lines, every line while a
 /// recogniser is in a block.
 pub fn run(text: &str, recs: &mut [Box<dyn Recognizer>], ctx: &mut Context, out: &mut Vec<Found>) {
-    use aho_corasick::AhoCorasick;
-    let mut patterns: Vec<&'static str> = Vec::new();
-    let mut owner: Vec<usize> = Vec::new();
-    for (i, r) in recs.iter().enumerate() {
-        for t in r.triggers() {
-            patterns.push(t);
-            owner.push(i);
+    let mut d = Driver::new(recs);
+    d.feed(text, ctx, out);
+    d.finish(ctx, out);
+}
+
+/// The driver over a log given in pieces, each ending at a line break
+/// (the last one may end anywhere): state, line numbers and blocks carry
+/// over from piece to piece, so a log is read in fixed-size chunks.
+pub struct Driver<'r> {
+    recs: &'r mut [Box<dyn Recognizer>],
+    /// Finds the next line with any trigger: leftmost-first semantics let
+    /// aho-corasick use its SIMD prefilter (Teddy), several GB/s, where the
+    /// standard semantics fall back to a byte-at-a-time automaton (measured
+    /// on 1 GB: 3.0 s against 1.5 s for the whole run).
+    scan: aho_corasick::AhoCorasick,
+    /// On one line, which recognisers want it (overlapping matches need the
+    /// standard semantics).
+    each: aho_corasick::AhoCorasick,
+    owner: Vec<usize>,
+    wanted: Vec<bool>,
+    /// The number of the next piece's first line.
+    lineno: usize,
+}
+
+impl<'r> Driver<'r> {
+    pub fn new(recs: &'r mut [Box<dyn Recognizer>]) -> Self {
+        use aho_corasick::{AhoCorasick, MatchKind};
+        let mut patterns: Vec<&'static str> = Vec::new();
+        let mut owner: Vec<usize> = Vec::new();
+        for (i, r) in recs.iter().enumerate() {
+            for t in r.triggers() {
+                patterns.push(t);
+                owner.push(i);
+            }
+        }
+        let scan = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(&patterns)
+            .expect("trigger patterns compile");
+        let each = AhoCorasick::new(&patterns).expect("trigger patterns compile");
+        let wanted = vec![false; recs.len()];
+        Driver {
+            recs,
+            scan,
+            each,
+            owner,
+            wanted,
+            lineno: 1,
         }
     }
-    let ac = AhoCorasick::new(&patterns).expect("trigger patterns compile");
-    let bytes = text.as_bytes();
-    // Line numbers are counted lazily, up to the lines visited: `lineno`
-    // is the number of the line that starts at `counted_to`.
-    let mut lineno = 1usize;
-    let mut counted_to = 0usize;
-    let mut pos = 0usize;
-    let mut wanted = vec![false; recs.len()];
-    while pos < bytes.len() {
-        let any_block = recs.iter().any(|r| r.in_block());
-        let start = if any_block {
-            pos
-        } else {
-            match ac.find(&bytes[pos..]) {
-                Some(m) => {
-                    let at = pos + m.start();
-                    bytes[..at]
-                        .iter()
-                        .rposition(|&b| b == b'\n')
-                        .map_or(0, |i| i + 1)
-                        .max(pos)
+
+    /// The next piece of the log.
+    pub fn feed(&mut self, text: &str, ctx: &mut Context, out: &mut Vec<Found>) {
+        let bytes = text.as_bytes();
+        // `lineno` is the number of the line that starts at `counted_to`;
+        // lines are counted lazily, up to the lines visited.
+        let mut lineno = self.lineno;
+        let mut counted_to = 0usize;
+        let mut pos = 0usize;
+        while pos < bytes.len() {
+            let any_block = self.recs.iter().any(|r| r.in_block());
+            let start = if any_block {
+                pos
+            } else {
+                match self.scan.find(&bytes[pos..]) {
+                    Some(m) => {
+                        let at = pos + m.start();
+                        memchr::memrchr(b'\n', &bytes[pos..at]).map_or(pos, |i| pos + i + 1)
+                    }
+                    None => break,
                 }
-                None => break,
+            };
+            let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+            lineno += memchr::memchr_iter(b'\n', &bytes[counted_to..start]).count();
+            counted_to = start;
+            let line = text[start..end]
+                .strip_suffix('\r')
+                .unwrap_or(&text[start..end]);
+            let line = strip_timestamp(line);
+            self.wanted.iter_mut().for_each(|w| *w = false);
+            for m in self.each.find_overlapping_iter(line) {
+                self.wanted[self.owner[m.pattern().as_usize()]] = true;
             }
-        };
-        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
-        lineno += memchr::memchr_iter(b'\n', &bytes[counted_to..start]).count();
-        counted_to = start;
-        let line = text[start..end]
-            .strip_suffix('\r')
-            .unwrap_or(&text[start..end]);
-        let line = strip_timestamp(line);
-        wanted.iter_mut().for_each(|w| *w = false);
-        for m in ac.find_overlapping_iter(line) {
-            wanted[owner[m.pattern().as_usize()]] = true;
-        }
-        for (i, r) in recs.iter_mut().enumerate() {
-            if wanted[i] || r.in_block() {
-                r.line(line, lineno, ctx, out);
+            for (i, r) in self.recs.iter_mut().enumerate() {
+                if self.wanted[i] || r.in_block() {
+                    r.line(line, lineno, ctx, out);
+                }
             }
+            pos = end + 1;
         }
-        pos = end + 1;
+        self.lineno =
+            lineno + memchr::memchr_iter(b'\n', &bytes[counted_to.min(bytes.len())..]).count();
     }
-    for r in recs.iter_mut() {
-        r.finish(ctx, out);
+
+    /// The number of the first line of the next piece.
+    pub fn next_line(&self) -> usize {
+        self.lineno
     }
+
+    /// The end of the log.
+    pub fn finish(&mut self, ctx: &mut Context, out: &mut Vec<Found>) {
+        for r in self.recs.iter_mut() {
+            r.finish(ctx, out);
+        }
+    }
+}
+
+/// Reads a log from `input` in chunks of about `chunk` bytes on a second
+/// thread while this one parses the chunk before: a 1 GB log needs two
+/// chunks of memory, not 1 GB, and reading overlaps parsing. Invalid UTF-8
+/// is read as U+FFFD, and the first line that has some is named once in
+/// `diags` (as `NAME:LINE: ...`).
+pub fn parse_stream(
+    name: &str,
+    mut input: impl std::io::Read + Send,
+    format: LogFormat,
+    chunk: usize,
+    ctx: &mut Context,
+    out: &mut Vec<Found>,
+    diags: &mut Vec<String>,
+) -> std::io::Result<()> {
+    use std::sync::mpsc;
+    let mut recs = recognizers(format);
+    let mut driver = Driver::new(&mut recs);
+    // Pieces go as text, checked as UTF-8 on the reading thread; with the
+    // offset of the first invalid byte when the piece had to be repaired.
+    type Piece = std::io::Result<(String, Option<usize>)>;
+    let (full_tx, full_rx) = mpsc::sync_channel::<Piece>(1);
+    let (empty_tx, empty_rx) = mpsc::channel::<String>();
+    let mut bad_utf8_reported = false;
+    std::thread::scope(|s| -> std::io::Result<()> {
+        s.spawn(move || {
+            // Each piece sent ends at a line break; the rest of the last
+            // line is carried into the next piece.
+            let mut carry: Vec<u8> = Vec::new();
+            loop {
+                let mut buf = empty_rx.try_recv().unwrap_or_default().into_bytes();
+                buf.clear();
+                buf.extend_from_slice(&carry);
+                carry.clear();
+                // Read at least `chunk` bytes, and on until a line break
+                // (a line longer than a chunk is kept whole) or the end.
+                let mut eof = false;
+                let mut filled = buf.len();
+                let mut target = filled + chunk.max(1);
+                loop {
+                    buf.resize(target, 0);
+                    while filled < target {
+                        match input.read(&mut buf[filled..]) {
+                            Ok(0) => {
+                                eof = true;
+                                break;
+                            }
+                            Ok(n) => filled += n,
+                            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                            Err(e) => {
+                                let _ = full_tx.send(Err(e));
+                                return;
+                            }
+                        }
+                    }
+                    if eof || memchr::memchr(b'\n', &buf[..filled]).is_some() {
+                        break;
+                    }
+                    target = filled + chunk.max(1);
+                }
+                buf.truncate(filled);
+                if !eof && let Some(nl) = memchr::memrchr(b'\n', &buf) {
+                    carry.extend_from_slice(&buf[nl + 1..]);
+                    buf.truncate(nl + 1);
+                }
+                let piece = match String::from_utf8(buf) {
+                    Ok(text) => (text, None),
+                    Err(e) => {
+                        let bad = e.utf8_error().valid_up_to();
+                        (
+                            String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                            Some(bad),
+                        )
+                    }
+                };
+                if full_tx.send(Ok(piece)).is_err() || eof {
+                    return;
+                }
+            }
+        });
+        for piece in full_rx {
+            let (text, bad) = piece?;
+            if let (Some(bad), false) = (bad, bad_utf8_reported) {
+                bad_utf8_reported = true;
+                // The repaired text has U+FFFD where the bad bytes were; the
+                // lines before the first one are unchanged.
+                let line = driver.next_line()
+                    + memchr::memchr_iter(b'\n', &text.as_bytes()[..bad]).count();
+                diags.push(format!(
+                    "{name}:{line}: not valid UTF-8 (the first invalid byte is on this line); invalid bytes were read as U+FFFD"
+                ));
+            }
+            driver.feed(&text, ctx, out);
+            let _ = empty_tx.send(text);
+        }
+        Ok(())
+    })?;
+    driver.finish(ctx, out);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -256,6 +409,59 @@ mod tests {
         );
         assert_eq!(echo("hit"), [(1, "hit".to_owned())]);
         assert!(echo("").is_empty());
+    }
+
+    #[test]
+    fn streaming_in_small_chunks_reads_what_one_piece_reads() {
+        let mut text = String::new();
+        for f in [
+            include_str!("../../../fixtures/warnings/python/pytest-9.2-warnings-summary.log"),
+            include_str!("../../../fixtures/warnings/ruby/hand-written-ruby-2.7-kwargs-rspec.log"),
+            include_str!("../../../fixtures/warnings/node/node-20-trace-deprecation.log"),
+            include_str!("../../../fixtures/warnings/cargo/cargo-1.95-build.log"),
+        ] {
+            text.push_str(f);
+        }
+        let mut whole = Vec::new();
+        parse_log(&text, LogFormat::Auto, &mut Context::default(), &mut whole);
+        assert!(whole.len() > 10, "{}", whole.len());
+        for chunk in [1, 7, 64, 4096] {
+            let mut streamed = Vec::new();
+            let mut diags = Vec::new();
+            parse_stream(
+                "log",
+                text.as_bytes(),
+                LogFormat::Auto,
+                chunk,
+                &mut Context::default(),
+                &mut streamed,
+                &mut diags,
+            )
+            .unwrap();
+            assert_eq!(streamed, whole, "chunk {chunk}");
+            assert!(diags.is_empty());
+        }
+        // Invalid UTF-8 is named once, with its line, across chunks.
+        let bad = b"ok\nok\n\xff bad\nx.rb:1: warning: deprecated thing\n\xfe\n";
+        let (mut found, mut diags) = (Vec::new(), Vec::new());
+        parse_stream(
+            "b.log",
+            &bad[..],
+            LogFormat::Auto,
+            3,
+            &mut Context::default(),
+            &mut found,
+            &mut diags,
+        )
+        .unwrap();
+        assert_eq!(diags.len(), 1);
+        assert!(
+            diags[0].starts_with("b.log:3: not valid UTF-8"),
+            "{}",
+            diags[0]
+        );
+        assert_eq!(found.len(), 1);
+        assert_eq!((found[0].file.as_str(), found[0].line), ("x.rb", Some(1)));
     }
 
     #[test]
