@@ -11,7 +11,7 @@
 //! read, nor the source line and caret golangci-lint prints under a
 //! finding.
 
-use super::{Context, Recognizer};
+use super::{Context, Recognizer, number};
 use crate::warning::{Category, Found};
 
 #[derive(Debug, Default)]
@@ -63,14 +63,6 @@ fn parse(line: &str) -> Option<(&str, u32, &str)> {
         return None;
     }
     Some((file, number(lineno)?, message))
-}
-
-/// Digits only: `u32::from_str` would also take a sign.
-fn number(s: &str) -> Option<u32> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
 }
 
 #[cfg(test)]

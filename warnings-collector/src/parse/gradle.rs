@@ -24,7 +24,7 @@
 //! used in this build, making it incompatible with Gradle 9.0.` is not a
 //! warning.
 
-use super::{Context, Recognizer};
+use super::{Context, Recognizer, number};
 use crate::warning::{Category, Found};
 
 #[derive(Debug, Default)]
@@ -144,14 +144,6 @@ fn script_frame(frame: &str) -> Option<(&str, u32)> {
         return None;
     }
     Some((file, number(n)?))
-}
-
-/// Digits only: `u32::from_str` would also take a sign.
-fn number(s: &str) -> Option<u32> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
 }
 
 #[cfg(test)]

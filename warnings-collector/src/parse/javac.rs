@@ -14,7 +14,7 @@
 //! warnings in its own form (`[WARNING] /a/File.java:[10,5] ...`), read by
 //! [`super::maven`], so the two never report the same line.
 
-use super::{Context, Recognizer};
+use super::{Context, Recognizer, number};
 use crate::warning::{Category, Found};
 
 #[derive(Debug, Default)]
@@ -62,14 +62,6 @@ fn category(message: &str) -> Category {
     } else {
         Category::Warning
     }
-}
-
-/// Digits only: `u32::from_str` would also take a sign.
-fn number(s: &str) -> Option<u32> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@
 //! deprecation. Warnings without a location (`w: Language version 1.6 is
 //! deprecated ...`) and errors (`e: `) are not read.
 
-use super::{Context, Recognizer};
+use super::{Context, Recognizer, number};
 use crate::warning::{Category, Found};
 
 #[derive(Debug, Default)]
@@ -148,14 +148,6 @@ fn decode_uri(path: &str) -> String {
 
 fn hex(c: u8) -> Option<u8> {
     (c as char).to_digit(16).map(|d| d as u8)
-}
-
-/// Digits only: `u32::from_str` would also take a sign.
-fn number(s: &str) -> Option<u32> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
 }
 
 #[cfg(test)]

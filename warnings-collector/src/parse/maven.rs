@@ -14,7 +14,7 @@
 //! notes. javac's own form (`File.java:10: warning:`) is read by
 //! [`super::javac`]; the two forms never overlap.
 
-use super::{Context, Recognizer};
+use super::{Context, Recognizer, number};
 use crate::warning::{Category, Found};
 
 #[derive(Debug, Default)]
@@ -73,14 +73,6 @@ fn category(message: &str) -> Category {
     } else {
         Category::Warning
     }
-}
-
-/// Digits only: `u32::from_str` would also take a sign.
-fn number(s: &str) -> Option<u32> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
 }
 
 #[cfg(test)]

@@ -122,6 +122,15 @@ pub fn parse_log(text: &str, format: LogFormat, ctx: &mut Context, out: &mut Vec
 /// Chunk size of [`parse_stream`] for files.
 pub const CHUNK: usize = 8 << 20;
 
+/// A line or column number: ASCII digits only (`u32::from_str` would also
+/// take a sign).
+pub(crate) fn number(s: &str) -> Option<u32> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
 /// A line without the timestamp GitHub Actions puts before every line of a
 /// downloaded log (`2024-05-01T10:00:00.1234567Z `).
 pub fn strip_timestamp(line: &str) -> &str {

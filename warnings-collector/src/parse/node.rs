@@ -103,7 +103,7 @@ fn user_place(frame: &str) -> Option<(String, u32)> {
     if col.is_empty() || !col.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let line = super::ruby::number(line)?;
+    let line = super::number(line)?;
     let library = file.starts_with("node:")
         || file.contains("/node_modules/")
         || file.contains("\\node_modules\\")

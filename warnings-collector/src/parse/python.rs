@@ -14,7 +14,8 @@
 //! The message keeps the warning class (`DeprecationWarning: old()`), so
 //! that the same warning read from any of these merges.
 
-use super::ruby::{number, strip_progress_marks};
+use super::number;
+use super::ruby::strip_progress_marks;
 use super::{Context, Recognizer};
 use crate::warning::{Category, Found};
 

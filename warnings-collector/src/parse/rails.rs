@@ -10,7 +10,7 @@
 //! warning whose suffix does not come within [`MAX_LINES`] lines (or
 //! before the next warning) keeps its first line and no place.
 
-use super::ruby::number;
+use super::number;
 use super::{Context, Recognizer};
 use crate::warning::{Category, Found};
 

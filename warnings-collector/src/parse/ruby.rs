@@ -13,7 +13,7 @@
 //! Test runners' progress marks glued to an absolute path
 //! (`..F/home/runner/...`, stdout and stderr interleaved) are removed.
 
-use super::{Context, Recognizer};
+use super::{Context, Recognizer, number};
 use crate::warning::{Category, Found};
 
 #[derive(Debug, Default)]
@@ -143,14 +143,6 @@ fn is_ruby_source(file: &str) -> bool {
         // Executables without an extension: `bin/rails`, `exe/tool`.
         _ => NAMES.contains(&base) || dir.ends_with("bin") || dir.ends_with("exe"),
     }
-}
-
-/// All ASCII digits, as a line number.
-pub(super) fn number(s: &str) -> Option<u32> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
 }
 
 /// `file` without the progress marks of a test runner (`.`, `F`, `E`,
