@@ -123,7 +123,7 @@ fn one_line(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::{LogFormat, parse_log};
+    use crate::parse::{LogFormat, parse_with};
 
     const BUILD: &str = include_str!("../../../fixtures/warnings/cargo/cargo-1.95-build.log");
     const DENY: &str =
@@ -133,12 +133,6 @@ mod tests {
 
     const DEPRECATED: &str =
         "use of deprecated function `pricing::total`: use `total_cents` instead";
-
-    fn parse_with(text: &str, format: LogFormat) -> Vec<Found> {
-        let mut out = Vec::new();
-        parse_log(text, format, &mut Context::default(), &mut out);
-        out
-    }
 
     fn found(line: u32, message: &str, category: Category) -> Found {
         Found {

@@ -68,7 +68,7 @@ fn parse(line: &str) -> Option<(&str, u32, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::{LogFormat, parse_log};
+    use crate::parse::{LogFormat, parse_with};
 
     const STATICCHECK: &str =
         include_str!("../../../fixtures/warnings/go/hand-written-staticcheck-2023.1.log");
@@ -78,12 +78,6 @@ mod tests {
     const IOUTIL: &str = "\"io/ioutil\" has been deprecated since Go 1.19: As of Go 1.16, the same functionality is now provided by package [io] or package [os], and those implementations should be preferred in new code. See the specific function documentation for details.";
     const INSECURE: &str = "grpc.WithInsecure is deprecated: use WithTransportCredentials and insecure.NewCredentials() instead. Will be supported throughout 1.x.";
     const TITLE: &str = "strings.Title has been deprecated since Go 1.18 and an alternative has been available since Go 1.0: The rule Title uses for word boundaries does not handle Unicode punctuation properly. Use golang.org/x/text/cases instead.";
-
-    fn parse_with(text: &str, format: LogFormat) -> Vec<Found> {
-        let mut out = Vec::new();
-        parse_log(text, format, &mut Context::default(), &mut out);
-        out
-    }
 
     fn found(file: &str, line: u32, message: &str) -> Found {
         Found {

@@ -149,7 +149,7 @@ fn script_frame(frame: &str) -> Option<(&str, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::{LogFormat, parse_log};
+    use crate::parse::{LogFormat, parse_with};
 
     const GRADLE_8: &str = include_str!(
         "../../../fixtures/warnings/gradle/hand-written-gradle-8.5-warning-mode-all.log"
@@ -161,12 +161,6 @@ mod tests {
         include_str!("../../../fixtures/warnings/gradle/hand-written-gradle-8.5-summary.log");
 
     const ROOT: &str = "/home/runner/work/shop/shop";
-
-    fn parse_with(text: &str, format: LogFormat) -> Vec<Found> {
-        let mut out = Vec::new();
-        parse_log(text, format, &mut Context::default(), &mut out);
-        out
-    }
 
     fn found(file: &str, line: Option<u32>, message: &str) -> Found {
         Found {

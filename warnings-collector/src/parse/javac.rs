@@ -67,18 +67,12 @@ fn category(message: &str) -> Category {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::{LogFormat, parse_log};
+    use crate::parse::{LogFormat, parse_log, parse_with};
 
     const XLINT: &str =
         include_str!("../../../fixtures/warnings/javac/openjdk-17.0.15-xlint-all.log");
     const DEFAULT: &str =
         include_str!("../../../fixtures/warnings/javac/openjdk-17.0.15-default.log");
-
-    fn parse_with(text: &str, format: LogFormat) -> Vec<Found> {
-        let mut out = Vec::new();
-        parse_log(text, format, &mut Context::default(), &mut out);
-        out
-    }
 
     fn found(file: &str, line: u32, message: &str, category: Category) -> Found {
         Found {

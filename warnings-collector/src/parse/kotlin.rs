@@ -153,7 +153,7 @@ fn hex(c: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::{LogFormat, parse_log};
+    use crate::parse::{LogFormat, parse_with};
 
     const GRADLE: &str =
         include_str!("../../../fixtures/warnings/kotlin/hand-written-gradle-kotlin-2.0.log");
@@ -163,12 +163,6 @@ mod tests {
         include_str!("../../../fixtures/warnings/kotlin/hand-written-kotlinc.log");
 
     const SRC: &str = "/home/runner/work/shop/shop/app/src/main/kotlin/com/shop";
-
-    fn parse_with(text: &str, format: LogFormat) -> Vec<Found> {
-        let mut out = Vec::new();
-        parse_log(text, format, &mut Context::default(), &mut out);
-        out
-    }
 
     fn found(file: &str, line: u32, message: &str, category: Category) -> Found {
         Found {

@@ -78,7 +78,7 @@ fn category(message: &str) -> Category {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::{LogFormat, parse_log};
+    use crate::parse::{LogFormat, parse_with};
 
     const XLINT: &str =
         include_str!("../../../fixtures/warnings/maven/maven-3.8.7-compiler-3.10.1-xlint-all.log");
@@ -90,12 +90,6 @@ mod tests {
         include_str!("../../../fixtures/warnings/javac/openjdk-17.0.15-xlint-all.log");
 
     const DIR: &str = "/home/runner/work/shop/shop/src/main/java/com/shop";
-
-    fn parse_with(text: &str, format: LogFormat) -> Vec<Found> {
-        let mut out = Vec::new();
-        parse_log(text, format, &mut Context::default(), &mut out);
-        out
-    }
 
     fn found(file: &str, line: u32, message: &str, category: Category) -> Found {
         Found {

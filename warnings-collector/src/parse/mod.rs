@@ -119,6 +119,15 @@ pub fn parse_log(text: &str, format: LogFormat, ctx: &mut Context, out: &mut Vec
     run(text, &mut recs, ctx, out);
 }
 
+/// The warnings of `text` in `format`, from a fresh context: the
+/// recognisers' tests all read their fixtures this way.
+#[cfg(test)]
+pub(crate) fn parse_with(text: &str, format: LogFormat) -> Vec<Found> {
+    let mut out = Vec::new();
+    parse_log(text, format, &mut Context::default(), &mut out);
+    out
+}
+
 /// Chunk size of [`parse_stream`] for files.
 pub const CHUNK: usize = 8 << 20;
 

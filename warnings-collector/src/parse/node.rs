@@ -147,7 +147,7 @@ fn from_file_url(file: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::{LogFormat, parse_log};
+    use crate::parse::{LogFormat, parse_log, parse_with};
 
     const PLAIN: &str = include_str!("../../../fixtures/warnings/node/node-20-plain.log");
     const TRACE: &str =
@@ -161,12 +161,6 @@ mod tests {
     const LEGACYBUF: &str =
         "[LEGACYBUF001] DeprecationWarning: legacy-buf: alloc() is deprecated, use Buffer.alloc()";
     const DEP0005: &str = "[DEP0005] DeprecationWarning: Buffer() is deprecated due to security and usability issues. Please use the Buffer.alloc(), Buffer.allocUnsafe(), or Buffer.from() methods instead.";
-
-    fn parse_with(text: &str, format: LogFormat) -> Vec<Found> {
-        let mut out = Vec::new();
-        parse_log(text, format, &mut Context::default(), &mut out);
-        out
-    }
 
     fn w(place: Option<(&str, u32)>, message: &str, category: Category) -> Found {
         Found {

@@ -245,7 +245,7 @@ fn category(class: &str) -> Category {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::{LogFormat, parse_log};
+    use crate::parse::{LogFormat, parse_log, parse_with};
 
     const PYTEST: &str =
         include_str!("../../../fixtures/warnings/python/pytest-9.2-warnings-summary.log");
@@ -256,12 +256,6 @@ mod tests {
     const UNITTEST: &str = include_str!("../../../fixtures/warnings/python/unittest-3.11.log");
 
     const ROOT: &str = "/home/runner/work/shop/shop";
-
-    fn parse_with(text: &str, format: LogFormat) -> Vec<Found> {
-        let mut out = Vec::new();
-        parse_log(text, format, &mut Context::default(), &mut out);
-        out
-    }
 
     fn w(file: &str, line: u32, message: &str, test: Option<&str>) -> Found {
         let class = message.split_once(':').unwrap().0;

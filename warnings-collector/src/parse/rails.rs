@@ -135,7 +135,7 @@ fn called_from(suffix: &str) -> (String, Option<u32>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::{LogFormat, parse_log};
+    use crate::parse::{LogFormat, parse_with};
 
     const RAILS_71: &str =
         include_str!("../../../fixtures/warnings/rails/hand-written-rails-7.1-rspec.log");
@@ -149,12 +149,6 @@ mod tests {
         include_str!("../../../fixtures/warnings/node/node-20-trace-deprecation.log");
 
     const ROOT: &str = "/home/runner/work/shop/shop";
-
-    fn parse_with(text: &str, format: LogFormat) -> Vec<Found> {
-        let mut out = Vec::new();
-        parse_log(text, format, &mut Context::default(), &mut out);
-        out
-    }
 
     fn w(file: &str, line: u32, message: &str) -> Found {
         Found {

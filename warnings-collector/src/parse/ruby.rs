@@ -188,17 +188,11 @@ pub(super) fn strip_progress_marks(file: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::{Context, LogFormat, parse_log};
+    use crate::parse::{Context, LogFormat, parse_log, parse_with};
 
     const MINITEST_31: &str = include_str!("../../../fixtures/warnings/ruby/ruby-3.1-minitest.log");
     const RSPEC_27: &str =
         include_str!("../../../fixtures/warnings/ruby/hand-written-ruby-2.7-kwargs-rspec.log");
-
-    fn parse_with(text: &str, format: LogFormat) -> Vec<Found> {
-        let mut out = Vec::new();
-        parse_log(text, format, &mut Context::default(), &mut out);
-        out
-    }
 
     fn w(file: &str, line: u32, message: &str, category: Category) -> Found {
         Found {
