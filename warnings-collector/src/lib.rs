@@ -5,7 +5,6 @@
 //! can be tested without a process.
 
 pub mod commands;
-pub mod github;
 pub mod parse;
 pub mod ratchet;
 pub mod report;

@@ -88,6 +88,106 @@ impl Token {
     }
 }
 
+/// The environment variables of a GitHub App's credentials.
+pub const APP_ID_VAR: &str = "GITHUB_APP_ID";
+pub const APP_KEY_VAR: &str = "GITHUB_APP_PRIVATE_KEY";
+pub const APP_INSTALLATION_VAR: &str = "GITHUB_APP_INSTALLATION_ID";
+
+/// A GitHub App's private key (PEM). Its `Debug` hides it.
+#[derive(Clone)]
+pub struct AppKey(Vec<u8>);
+
+impl fmt::Debug for AppKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AppKey(***)")
+    }
+}
+
+impl AppKey {
+    /// The PEM text of an RSA private key, as GitHub hands it out; checked
+    /// here so that a wrong key fails before the first request.
+    pub fn from_pem(pem: &str) -> anyhow::Result<AppKey> {
+        // A key passed through a one-line secret often has literal `\n`s.
+        let pem = pem.trim().replace("\\n", "\n");
+        jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|_| {
+            anyhow::anyhow!(
+                "expected an RSA private key in PEM form (`-----BEGIN RSA PRIVATE KEY-----`), \
+                 as GitHub downloads it"
+            )
+        })?;
+        Ok(AppKey(pem.into_bytes()))
+    }
+}
+
+/// How the client signs in: a token, or as a GitHub App installation
+/// (octocrab signs a JWT with the App's key and exchanges it for an
+/// installation token, renewed before it expires).
+#[derive(Clone, Debug)]
+pub enum Credentials {
+    Token(Token),
+    App {
+        app_id: u64,
+        key: AppKey,
+        installation_id: u64,
+    },
+}
+
+impl Credentials {
+    /// `GITHUB_TOKEN`, else the App's `GITHUB_APP_ID`,
+    /// `GITHUB_APP_PRIVATE_KEY` (the PEM, or the path of a PEM file) and
+    /// `GITHUB_APP_INSTALLATION_ID`; `None` when neither is set.
+    pub fn from_env() -> anyhow::Result<Option<Credentials>> {
+        if let Some(t) = Token::from_env()? {
+            return Ok(Some(Credentials::Token(t)));
+        }
+        let var = |name: &str| -> anyhow::Result<Option<String>> {
+            match std::env::var(name) {
+                Ok(v) if !v.trim().is_empty() => Ok(Some(v.trim().to_owned())),
+                Ok(_) | Err(std::env::VarError::NotPresent) => Ok(None),
+                Err(std::env::VarError::NotUnicode(_)) => bail!("{name} is not valid UTF-8"),
+            }
+        };
+        let (id, key, inst) = (
+            var(APP_ID_VAR)?,
+            var(APP_KEY_VAR)?,
+            var(APP_INSTALLATION_VAR)?,
+        );
+        if id.is_none() && key.is_none() && inst.is_none() {
+            return Ok(None);
+        }
+        let need = |v: Option<String>, name: &str| {
+            v.ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{name} is not set: a GitHub App needs {APP_ID_VAR}, {APP_KEY_VAR} and \
+                     {APP_INSTALLATION_VAR}"
+                )
+            })
+        };
+        let number = |v: String, name: &str| {
+            v.parse::<u64>()
+                .map_err(|_| anyhow::anyhow!("{name} is not a number: `{v}`"))
+        };
+        let app_id = number(need(id, APP_ID_VAR)?, APP_ID_VAR)?;
+        let installation_id = number(need(inst, APP_INSTALLATION_VAR)?, APP_INSTALLATION_VAR)?;
+        let key = need(key, APP_KEY_VAR)?;
+        let pem = if key.contains("-----BEGIN") {
+            key
+        } else {
+            std::fs::read_to_string(&key).map_err(|e| {
+                anyhow::anyhow!(
+                    "{APP_KEY_VAR} holds neither a PEM key nor the path of a readable file: {e}"
+                )
+            })?
+        };
+        let key = AppKey::from_pem(&pem).with_context(|| format!("{APP_KEY_VAR} is not usable"))?;
+        Ok(Some(Credentials::App {
+            app_id,
+            key,
+            installation_id,
+        }))
+    }
+}
+
 /// `GITHUB_API_URL`, or github.com's API when it is unset or empty; without
 /// a trailing slash.
 pub fn api_url_from_env() -> anyhow::Result<String> {
@@ -247,10 +347,12 @@ impl fmt::Display for ApiError {
 impl std::error::Error for ApiError {}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Method {
+pub enum Method {
     Get,
     Post,
     Patch,
+    Put,
+    Delete,
 }
 
 impl Method {
@@ -259,13 +361,15 @@ impl Method {
             Method::Get => "GET",
             Method::Post => "POST",
             Method::Patch => "PATCH",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
         }
     }
 
     /// Safe to send again after a lost response or a server error. A
     /// `POST` is not: the issue or comment may exist already.
     fn idempotent(self) -> bool {
-        matches!(self, Method::Get | Method::Patch)
+        !matches!(self, Method::Post)
     }
 }
 
@@ -287,12 +391,28 @@ impl Client {
     /// A client of the API at `api_url` (see [`api_url_from_env`]). Must be
     /// called inside a tokio runtime.
     pub fn new(api_url: &str, token: &Token, policy: RetryPolicy) -> anyhow::Result<Client> {
+        Client::with_credentials(api_url, &Credentials::Token(token.clone()), policy)
+    }
+
+    /// A client signed in with a token or as a GitHub App installation.
+    pub fn with_credentials(
+        api_url: &str,
+        credentials: &Credentials,
+        policy: RetryPolicy,
+    ) -> anyhow::Result<Client> {
         let api_url = check_api_url(api_url)?;
-        let builder = Octocrab::builder()
+        let mut builder = Octocrab::builder()
             .base_uri(api_url.as_str())
             .with_context(|| format!("`{api_url}` is not a URL"))?;
+        if let Credentials::Token(token) = credentials {
+            builder = builder.personal_token(token.0.clone());
+        }
+        if let Credentials::App { app_id, key, .. } = credentials {
+            let key = jsonwebtoken::EncodingKey::from_rsa_pem(&key.0)
+                .map_err(|_| anyhow::anyhow!("the GitHub App's key is not an RSA PEM key"))?;
+            builder = builder.app((*app_id).into(), key);
+        }
         let crab = builder
-            .personal_token(token.0.clone())
             // Retries are ours: octocrab's would send a 429 again at once.
             .add_retry_config(RetryConfig::None)
             .set_connect_timeout(Some(Duration::from_secs(10)))
@@ -308,6 +428,14 @@ impl Client {
             )
             .build()
             .map_err(|e| anyhow::anyhow!("cannot set up the HTTP client: {}", describe(&e)))?;
+        let crab = match credentials {
+            Credentials::App {
+                installation_id, ..
+            } => crab
+                .installation((*installation_id).into())
+                .map_err(|e| anyhow::anyhow!("cannot sign in as the GitHub App: {}", describe(&e)))?,
+            Credentials::Token(_) => crab,
+        };
         Ok(Client {
             crab,
             api_url,
@@ -439,6 +567,60 @@ impl Client {
         }
     }
 
+    /// `GET path`, parsed.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
+        let reply = self.send(Method::Get, path, None::<&()>).await?;
+        parse(&reply.body, Method::Get, path)
+    }
+
+    /// `GET path`, or `None` on a 404.
+    pub async fn get_opt<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<Option<T>> {
+        match self.get(path).await {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if status_of(&e) == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Every page of a list endpoint, following `Link: rel="next"`; `path`
+    /// should ask for `per_page=100`. `items` takes a page's items out of
+    /// its body (most lists are bare arrays; runs and jobs are wrapped).
+    pub async fn get_pages<T, F>(&self, path: &str, items: F) -> anyhow::Result<Vec<T>>
+    where
+        T: DeserializeOwned,
+        F: Fn(serde_json::Value) -> Option<serde_json::Value>,
+    {
+        let mut all = Vec::new();
+        let mut next = Some(path.to_owned());
+        while let Some(p) = next.take() {
+            let reply = self.send(Method::Get, &p, None::<&()>).await?;
+            let value: serde_json::Value = parse(&reply.body, Method::Get, &p)?;
+            let page = items(value).ok_or_else(|| {
+                anyhow::anyhow!("GET {p}: the response is not the list GitHub sends")
+            })?;
+            let page: Vec<T> = serde_json::from_value(page)
+                .with_context(|| format!("GET {p}: the response is not what GitHub sends"))?;
+            all.extend(page);
+            next = reply.next.map(|url| path_and_query(&url).to_owned());
+        }
+        Ok(all)
+    }
+
+    /// Any request with a JSON body; the reply's body as JSON (`null` when
+    /// empty, as for a 204).
+    pub async fn call<B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> anyhow::Result<serde_json::Value> {
+        let reply = self.send(method, path, body).await?;
+        if reply.body.trim().is_empty() {
+            return Ok(serde_json::Value::Null);
+        }
+        parse(&reply.body, method, path)
+    }
+
     /// Sends one request, waiting out rate limits and retrying, and returns
     /// a successful response or an error (an [`ApiError`] for a response).
     async fn send<B: Serialize + ?Sized>(
@@ -454,6 +636,8 @@ impl Client {
                 Method::Get => self.crab._get(path).await,
                 Method::Post => self.crab._post(path, body).await,
                 Method::Patch => self.crab._patch(path, body).await,
+                Method::Put => self.crab._put(path, body).await,
+                Method::Delete => self.crab._delete(path, body).await,
             };
             let response = match sent {
                 Ok(r) => r,
@@ -534,6 +718,17 @@ impl Client {
             .into());
         }
     }
+}
+
+/// The HTTP status of an [`ApiError`], if `e` is one.
+pub fn status_of(e: &anyhow::Error) -> Option<u16> {
+    e.downcast_ref::<ApiError>().map(|a| a.status)
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters, for a
+/// path segment or a query value.
+pub fn encode_component(s: &str) -> String {
+    encode(s)
 }
 
 fn parse<T: DeserializeOwned>(text: &str, method: Method, path: &str) -> anyhow::Result<T> {

@@ -1,0 +1,18 @@
+//! `deferred-compliance gate` (being written).
+
+use std::io::Write;
+
+use clap::Args;
+
+use super::CommonArgs;
+use crate::Exit;
+
+#[derive(Args, Debug)]
+pub struct GateArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+pub fn run(_args: &GateArgs, _out: &mut dyn Write) -> anyhow::Result<Exit> {
+    anyhow::bail!("not written yet")
+}

@@ -1,0 +1,18 @@
+//! `deferred-compliance handle-event` (being written).
+
+use std::io::Write;
+
+use clap::Args;
+
+use super::CommonArgs;
+use crate::Exit;
+
+#[derive(Args, Debug)]
+pub struct HandleEventArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+pub fn run(_args: &HandleEventArgs, _out: &mut dyn Write) -> anyhow::Result<Exit> {
+    anyhow::bail!("not written yet")
+}

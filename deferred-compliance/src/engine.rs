@@ -1,0 +1,1081 @@
+//! The state machine behind every command.
+//!
+//! GitHub is the only state: a job is broken when its latest decisive run
+//! on the branch failed, and its compliance issue is the open issue with
+//! the label whose hidden [`Marker`] names the job. Everything the bot
+//! writes later (a "failed again" note, a reminder, the deadline, an
+//! exception) is a comment carrying a key, written only if no comment has
+//! that key yet. So every pass is idempotent: an event handled twice, a
+//! pass repeated after a crash or a 502, or a `reconcile` after lost
+//! webhooks all converge on the same issues, comments and statuses, and
+//! never open an issue twice.
+
+use std::collections::{HashMap, HashSet};
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use depgraph::codeowners::{CodeOwners, Dialect};
+use depgraph::github::{self, Client, Credentials, Issue, RetryPolicy};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::api::{Api, Run};
+use crate::config::{Approver, Config, JobSpec, human};
+use crate::issue::{self, Failure, Marker, keyed, rfc3339, short, utc};
+use crate::slack::{self, Slack};
+
+/// The most owners one issue tags; beyond it the body says how many more.
+const MAX_OWNERS: usize = 20;
+
+/// One thing the bot did, or found, or failed to do.
+#[derive(Clone, Debug, Serialize)]
+pub struct Action {
+    /// The job's key.
+    pub job: String,
+    pub issue: Option<u64>,
+    pub what: String,
+    /// The action failed and is left to a retry or the next reconcile pass.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub failed: bool,
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(n) = self.issue {
+            write!(f, "#{n} ")?;
+        }
+        write!(f, "{}: {}", self.job, self.what)
+    }
+}
+
+/// A compliance issue the bot opened and that is still open.
+#[derive(Clone, Debug)]
+pub struct Tracked {
+    pub issue: Issue,
+    pub marker: Marker,
+}
+
+impl Tracked {
+    fn has_label(&self, name: &str) -> bool {
+        self.issue
+            .labels
+            .iter()
+            .any(|l| l.name.eq_ignore_ascii_case(name))
+    }
+
+    fn url(&self) -> String {
+        self.issue.html_url.clone().unwrap_or_default()
+    }
+}
+
+/// Who added the exception label, and when.
+#[derive(Clone, Debug, Serialize)]
+pub struct Grant {
+    pub event_id: u64,
+    pub login: String,
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// Where an open compliance issue stands at a moment.
+#[derive(Clone, Debug)]
+pub struct Assessment {
+    pub tracked: Tracked,
+    /// The deadline has passed.
+    pub overdue: bool,
+    /// An exception by an authorised person is in force.
+    pub exception: Option<Grant>,
+    /// Exception labels added by people who may not grant one.
+    pub ignored: Vec<Grant>,
+}
+
+impl Assessment {
+    /// Deploys are blocked by this issue.
+    pub fn blocks(&self) -> bool {
+        self.overdue && self.exception.is_none()
+    }
+}
+
+/// What a run concluded, for one deferred job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verdict {
+    Failure,
+    Success,
+}
+
+fn verdict(conclusion: Option<&str>) -> Option<Verdict> {
+    match conclusion? {
+        "failure" | "timed_out" => Some(Verdict::Failure),
+        "success" => Some(Verdict::Success),
+        // cancelled, skipped, neutral, stale, action_required: no news.
+        _ => None,
+    }
+}
+
+/// The state of one pass: what it has read, so each thing is read once,
+/// and what it did.
+struct Pass {
+    now: DateTime<Utc>,
+    tracked: Vec<Tracked>,
+    comment_keys: HashMap<u64, HashSet<String>>,
+    actions: Vec<Action>,
+}
+
+impl Pass {
+    fn act(&mut self, job: &str, issue: Option<u64>, what: impl Into<String>) {
+        self.actions.push(Action {
+            job: job.to_owned(),
+            issue,
+            what: what.into(),
+            failed: false,
+        });
+    }
+
+    fn tracked_for(&self, key: &str) -> Option<Tracked> {
+        self.tracked.iter().find(|t| t.marker.job == key).cloned()
+    }
+}
+
+pub struct Engine {
+    pub cfg: Config,
+    api: Api,
+    slack: Option<Slack>,
+}
+
+impl Engine {
+    /// Signs in with the environment's credentials (`GITHUB_TOKEN` or a
+    /// GitHub App), `GITHUB_API_URL` and `SLACK_WEBHOOK_URL`. Must be called
+    /// inside a tokio runtime.
+    pub fn from_env(cfg: Config) -> anyhow::Result<Engine> {
+        let credentials = Credentials::from_env()?.ok_or_else(|| {
+            anyhow::anyhow!(
+                "no GitHub credentials: set {} (a token that can write issues, statuses and \
+                 actions), or {}, {} and {} for a GitHub App",
+                github::TOKEN_VAR,
+                github::APP_ID_VAR,
+                github::APP_KEY_VAR,
+                github::APP_INSTALLATION_VAR
+            )
+        })?;
+        let api_url = github::api_url_from_env()?;
+        let gh = Client::with_credentials(&api_url, &credentials, RetryPolicy::default())?;
+        Ok(Engine::new(cfg, gh, Slack::from_env()?))
+    }
+
+    pub fn new(cfg: Config, gh: Client, slack: Option<Slack>) -> Engine {
+        let api = Api {
+            gh,
+            repo: cfg.repository.clone(),
+        };
+        Engine { cfg, api, slack }
+    }
+
+    /// Whether a webhook delivery is one the bot acts on; the others are
+    /// answered and dropped without being stored.
+    pub fn wants(event: &str, payload: &Value) -> bool {
+        let action = payload.get("action").and_then(Value::as_str);
+        matches!(
+            (event, action),
+            ("workflow_run", Some("completed"))
+                | ("deployment_protection_rule", Some("requested"))
+                | ("issues", Some("labeled" | "unlabeled"))
+        )
+    }
+
+    /// Acts on one event. Idempotent: handling the same event twice does
+    /// nothing the second time. An error leaves the work to a retry or to
+    /// the next reconcile pass.
+    pub async fn handle_event(
+        &self,
+        event: &str,
+        payload: &Value,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Vec<Action>> {
+        if !Engine::wants(event, payload) {
+            return Ok(Vec::new());
+        }
+        if let Some(full) = payload
+            .pointer("/repository/full_name")
+            .and_then(Value::as_str)
+            && !full.eq_ignore_ascii_case(&self.cfg.repository.to_string())
+        {
+            return Ok(vec![Action {
+                job: "-".into(),
+                issue: None,
+                what: format!(
+                    "ignored: the event is of {full}, not {}",
+                    self.cfg.repository
+                ),
+                failed: false,
+            }]);
+        }
+        let mut pass = self.start(now).await?;
+        match event {
+            "workflow_run" => {
+                let run: Run = serde_json::from_value(payload["workflow_run"].clone())
+                    .context("the event's `workflow_run` is not a workflow run")?;
+                let path = run
+                    .path
+                    .clone()
+                    .or_else(|| {
+                        payload
+                            .pointer("/workflow/path")
+                            .and_then(Value::as_str)
+                            .map(str::to_owned)
+                    })
+                    .unwrap_or_default();
+                if run.head_branch.as_deref() != Some(self.cfg.branch.as_str()) {
+                    return Ok(Vec::new());
+                }
+                let specs: Vec<&JobSpec> = self.cfg.jobs_of_workflow(&path).collect();
+                if specs.is_empty() {
+                    return Ok(Vec::new());
+                }
+                for spec in specs {
+                    self.sync_job(&mut pass, spec, Some(&run)).await?;
+                }
+                self.sync_gate(&mut pass).await?;
+            }
+            "deployment_protection_rule" => self.review_deployment(&mut pass, payload).await?,
+            "issues" => {
+                let number = payload.pointer("/issue/number").and_then(Value::as_u64);
+                let ours = pass
+                    .tracked
+                    .iter()
+                    .find(|t| Some(t.issue.number) == number)
+                    .cloned();
+                if let Some(t) = ours {
+                    self.check_timers(&mut pass, &t).await?;
+                    self.sync_gate(&mut pass).await?;
+                }
+            }
+            _ => {}
+        }
+        Ok(pass.actions)
+    }
+
+    /// Rebuilds the truth from GitHub for every job: opens, comments,
+    /// closes, reminds and escalates as the latest runs say. A job whose
+    /// pass fails is reported with `failed` and left to the next pass; the
+    /// other jobs go on.
+    pub async fn reconcile(&self, now: DateTime<Utc>) -> anyhow::Result<Vec<Action>> {
+        let mut pass = self.start(now).await?;
+        for spec in &self.cfg.jobs {
+            if let Err(e) = self.sync_job(&mut pass, spec, None).await {
+                pass.actions.push(Action {
+                    job: spec.key(),
+                    issue: None,
+                    what: format!("failed, left to the next pass: {e:#}"),
+                    failed: true,
+                });
+            }
+        }
+        for t in pass.tracked.clone() {
+            if self.cfg.job_by_key(&t.marker.job).is_none() {
+                pass.act(
+                    &t.marker.job,
+                    Some(t.issue.number),
+                    "left alone: the job is no longer in the configuration",
+                );
+            }
+        }
+        if let Err(e) = self.sync_gate(&mut pass).await {
+            pass.actions.push(Action {
+                job: "-".into(),
+                issue: None,
+                what: format!("deploy-gate status failed, left to the next pass: {e:#}"),
+                failed: true,
+            });
+        }
+        Ok(pass.actions)
+    }
+
+    /// Every open compliance issue, assessed at `now`. Reads only.
+    pub async fn assess(&self, now: DateTime<Utc>) -> anyhow::Result<Vec<Assessment>> {
+        let tracked = self.tracked().await?;
+        let mut out = Vec::with_capacity(tracked.len());
+        for t in tracked {
+            out.push(self.assess_one(t, now).await?);
+        }
+        Ok(out)
+    }
+
+    async fn assess_one(&self, t: Tracked, now: DateTime<Utc>) -> anyhow::Result<Assessment> {
+        let (exception, ignored) = if t.has_label(&self.cfg.exception_label) {
+            self.exception(&t).await?
+        } else {
+            (None, Vec::new())
+        };
+        Ok(Assessment {
+            overdue: now >= t.marker.deadline,
+            tracked: t,
+            exception,
+            ignored,
+        })
+    }
+
+    async fn start(&self, now: DateTime<Utc>) -> anyhow::Result<Pass> {
+        Ok(Pass {
+            now,
+            tracked: self.tracked().await?,
+            comment_keys: HashMap::new(),
+            actions: Vec::new(),
+        })
+    }
+
+    /// The open issues with the label whose marker the bot wrote, oldest
+    /// first.
+    async fn tracked(&self) -> anyhow::Result<Vec<Tracked>> {
+        let issues = self.api.open_issues(&self.cfg.label).await?;
+        let mut tracked: Vec<Tracked> = issues
+            .into_iter()
+            .filter_map(|issue| {
+                let marker = issue::read_hidden::<Marker>(issue.body())?;
+                Some(Tracked { issue, marker })
+            })
+            .collect();
+        tracked.sort_by_key(|t| t.issue.number);
+        Ok(tracked)
+    }
+
+    /// Brings one job's issue in line with its latest decisive run.
+    async fn sync_job(
+        &self,
+        pass: &mut Pass,
+        spec: &JobSpec,
+        event_run: Option<&Run>,
+    ) -> anyhow::Result<()> {
+        let key = spec.key();
+        let mut runs = self
+            .api
+            .recent_runs(&spec.workflow, &self.cfg.branch)
+            .await?;
+        // The event's run may be newer than what the list shows yet.
+        if let Some(r) = event_run {
+            match runs.iter_mut().find(|x| x.id == r.id) {
+                Some(x) if x.run_attempt < r.run_attempt => *x = r.clone(),
+                Some(_) => {}
+                None => runs.push(r.clone()),
+            }
+        }
+        runs.retain(|r| {
+            r.head_branch
+                .as_deref()
+                .is_none_or(|b| b == self.cfg.branch)
+                && r.status.as_deref().is_none_or(|s| s == "completed")
+        });
+        runs.sort_by_key(|r| std::cmp::Reverse((r.run_number, r.run_attempt, r.id)));
+
+        // The newest failure and the newest success by run number; which of
+        // the two is the newer is then decided by commit order.
+        let (mut failure, mut success) = (None::<Run>, None::<Run>);
+        for r in &runs {
+            if failure.is_some() && success.is_some() {
+                break;
+            }
+            let v = match self.verdict_of(spec, r).await? {
+                Some(v) => v,
+                None => continue,
+            };
+            match v {
+                Verdict::Failure if failure.is_none() => failure = Some(r.clone()),
+                Verdict::Success if success.is_none() => success = Some(r.clone()),
+                _ => {}
+            }
+        }
+        let latest = match (failure, success) {
+            (Some(f), Some(s)) => {
+                if self.newer(&s, &f).await? {
+                    Some((Verdict::Success, s))
+                } else {
+                    Some((Verdict::Failure, f))
+                }
+            }
+            (Some(f), None) => Some((Verdict::Failure, f)),
+            (None, Some(s)) => Some((Verdict::Success, s)),
+            (None, None) => None,
+        };
+        let open = pass.tracked_for(&key);
+        match (latest, open) {
+            (Some((Verdict::Failure, f)), Some(t)) => {
+                let number = t.issue.number;
+                if f.id != t.marker.run_id && f.run_number >= t.marker.run_number {
+                    let text = format!(
+                        "The job failed again: [run #{}]({}) on `{}`. The deadline stays {}.",
+                        f.run_number,
+                        f.html_url.as_deref().unwrap_or(""),
+                        short(&f.head_sha),
+                        utc(t.marker.deadline)
+                    );
+                    let k = format!("failed-again:{}:{}", f.id, f.run_attempt);
+                    if self.ensure_comment(pass, number, &k, &text).await? {
+                        pass.act(
+                            &key,
+                            Some(number),
+                            format!("commented: failed again in run #{}", f.run_number),
+                        );
+                    }
+                }
+                self.check_timers(pass, &t).await?;
+            }
+            (Some((Verdict::Failure, f)), None) => {
+                if spec.rerun && f.run_attempt < 2 {
+                    match self.api.rerun_failed_jobs(f.id).await {
+                        Ok(()) => pass.act(
+                            &key,
+                            None,
+                            format!(
+                                "re-running the failed jobs of run #{} before filing",
+                                f.run_number
+                            ),
+                        ),
+                        // Already re-running: the re-run's own event follows.
+                        Err(e) if github::status_of(&e) == Some(403) => pass.act(
+                            &key,
+                            None,
+                            format!("run #{} is being re-run already", f.run_number),
+                        ),
+                        Err(e) => return Err(e),
+                    }
+                    return Ok(());
+                }
+                let t = self.open_issue(pass, spec, &f).await?;
+                self.check_timers(pass, &t).await?;
+            }
+            (Some((Verdict::Success, s)), Some(t)) => {
+                let opened_by = Run {
+                    id: t.marker.run_id,
+                    run_number: t.marker.run_number,
+                    run_attempt: 1,
+                    head_sha: t.marker.sha.clone(),
+                    ..s.clone()
+                };
+                if s.id != t.marker.run_id && self.newer(&s, &opened_by).await? {
+                    self.close_issue(pass, &t, &s).await?;
+                } else {
+                    pass.act(
+                        &key,
+                        Some(t.issue.number),
+                        format!(
+                            "ignored: the success of run #{} is older than the failure of run #{}",
+                            s.run_number, t.marker.run_number
+                        ),
+                    );
+                    self.check_timers(pass, &t).await?;
+                }
+            }
+            (Some((Verdict::Success, _)), None) | (None, None) => {}
+            (None, Some(t)) => self.check_timers(pass, &t).await?,
+        }
+        Ok(())
+    }
+
+    /// What a run concluded for the job: the whole run's conclusion, or
+    /// that of the named job (a matrix job `name (x, y)` counts as `name`).
+    async fn verdict_of(&self, spec: &JobSpec, run: &Run) -> anyhow::Result<Option<Verdict>> {
+        let Some(name) = &spec.job else {
+            return Ok(verdict(run.conclusion.as_deref()));
+        };
+        let jobs = self.api.jobs(run.id).await?;
+        let mine: Vec<_> = jobs
+            .iter()
+            .filter(|j| {
+                j.name == *name
+                    || j.name
+                        .strip_prefix(name.as_str())
+                        .is_some_and(|rest| rest.starts_with(" ("))
+            })
+            .collect();
+        if mine.is_empty() {
+            return Ok(None);
+        }
+        let vs: Vec<Option<Verdict>> = mine
+            .iter()
+            .map(|j| verdict(j.conclusion.as_deref()))
+            .collect();
+        Ok(if vs.contains(&Some(Verdict::Failure)) {
+            Some(Verdict::Failure)
+        } else if vs.iter().all(|v| *v == Some(Verdict::Success)) {
+            Some(Verdict::Success)
+        } else {
+            None
+        })
+    }
+
+    /// Whether run `a` is newer than run `b`: by commit order when their
+    /// commits differ and one descends from the other, else by run number
+    /// and attempt.
+    async fn newer(&self, a: &Run, b: &Run) -> anyhow::Result<bool> {
+        let by_number = (a.run_number, a.run_attempt) > (b.run_number, b.run_attempt);
+        if a.head_sha == b.head_sha {
+            return Ok(by_number);
+        }
+        match self.api.compare(&b.head_sha, &a.head_sha).await {
+            Ok(s) if s == "ahead" => Ok(true),
+            Ok(s) if s == "behind" => Ok(false),
+            Ok(_) => Ok(by_number),
+            // A commit force-pushed away: only the numbers are left.
+            Err(e) if matches!(github::status_of(&e), Some(404 | 422)) => Ok(by_number),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn open_issue(
+        &self,
+        pass: &mut Pass,
+        spec: &JobSpec,
+        f: &Run,
+    ) -> anyhow::Result<Tracked> {
+        let key = spec.key();
+        // The pull request that brought the commit, its author and files.
+        let pull = match f.pull_requests.first() {
+            Some(p) => Some(self.api.pull(p.number).await?),
+            None => {
+                let mut pulls = self.api.pulls_of_commit(&f.head_sha).await?;
+                let merged = pulls
+                    .iter()
+                    .position(|p| p.merge_commit_sha.as_deref() == Some(f.head_sha.as_str()));
+                match merged {
+                    Some(i) => Some(pulls.swap_remove(i)),
+                    None => pulls.into_iter().next(),
+                }
+            }
+        };
+        let (author, files, base) = match &pull {
+            Some(p) => {
+                let files = self.api.pull_files(p.number).await?;
+                (Some(p.user.login.clone()), files, p.base.sha.clone())
+            }
+            None => {
+                let c = self.api.commit(&f.head_sha).await?;
+                let author = c.author.map(|u| u.login).or_else(|| {
+                    f.triggering_actor
+                        .clone()
+                        .or(f.actor.clone())
+                        .map(|u| u.login)
+                });
+                let base = c.parents.first().map_or(c.sha.clone(), |p| p.sha.clone());
+                (author, c.files, base)
+            }
+        };
+        let mut paths: Vec<&str> = Vec::new();
+        for file in &files {
+            paths.push(&file.filename);
+            if let Some(p) = &file.previous_filename {
+                paths.push(p);
+            }
+        }
+        let mut owners = self.owners(&paths, &base).await?;
+        let extra = owners.len().saturating_sub(MAX_OWNERS);
+        owners.truncate(MAX_OWNERS);
+        let marker = Marker {
+            job: key.clone(),
+            sha: f.head_sha.clone(),
+            run_id: f.id,
+            run_number: f.run_number,
+            opened_at: pass.now,
+            deadline: pass.now
+                + chrono::Duration::from_std(self.cfg.deadline).unwrap_or(chrono::Duration::MAX),
+            author: author.clone(),
+            owners: owners.clone(),
+        };
+        let run_url = f.html_url.clone().unwrap_or_default();
+        let failure = Failure {
+            job: spec,
+            run_url: &run_url,
+            run_number: f.run_number,
+            sha: &f.head_sha,
+            commit_url: self.commit_url(&f.head_sha, &run_url),
+            pull: pull.as_ref().map(|p| (p.number, p.title.clone())),
+            author: author.as_deref(),
+            owners: &owners,
+        };
+        let mut body = issue::body(&self.cfg, &marker, &failure);
+        if extra > 0 {
+            body.push_str(&format!("\n({extra} more code owners are not tagged.)\n"));
+        }
+        let title = issue::title(spec, &f.head_sha);
+        let created = self
+            .api
+            .create_issue(&title, &body, &[self.cfg.label.as_str()])
+            .await?;
+        let number = created.number;
+        pass.act(
+            &key,
+            Some(number),
+            format!("opened for run #{}", f.run_number),
+        );
+        let t = Tracked {
+            issue: created,
+            marker,
+        };
+        pass.tracked.push(t.clone());
+        pass.comment_keys.insert(number, HashSet::new());
+        let mentions = slack::mentions(&t.marker.mentions(), &self.cfg.slack_users);
+        self.notify(&format!(
+            ":rotating_light: Deferred job *{}* failed on `{}` (<{}|run #{}>). <{}|Issue #{number}>{}. \
+             Deadline {} (in {}); deploys are blocked after that.",
+            slack::escape(&spec.to_string()),
+            slack::escape(&self.cfg.branch),
+            run_url,
+            f.run_number,
+            t.url(),
+            if mentions.is_empty() {
+                String::new()
+            } else {
+                format!(" tags {mentions}")
+            },
+            utc(t.marker.deadline),
+            human(self.cfg.deadline),
+        ))
+        .await;
+        Ok(t)
+    }
+
+    fn commit_url(&self, sha: &str, run_url: &str) -> String {
+        // The run's URL is https://HOST/OWNER/REPO/actions/runs/ID.
+        match run_url.find("/actions/runs/") {
+            Some(i) => format!("{}/commit/{sha}", &run_url[..i]),
+            None => format!("https://github.com/{}/commit/{sha}", self.cfg.repository),
+        }
+    }
+
+    /// The code owners of `paths`, from the first CODEOWNERS file found at
+    /// commit `at`, in the order first met.
+    async fn owners(&self, paths: &[&str], at: &str) -> anyhow::Result<Vec<String>> {
+        for candidate in &self.cfg.codeowners {
+            let Some(text) = self.api.file_at(candidate, at).await? else {
+                continue;
+            };
+            let (co, _warnings) = CodeOwners::parse(&text, Dialect::GitHub);
+            let mut owners: Vec<String> = Vec::new();
+            for p in paths {
+                for o in co.owners(p) {
+                    if !owners.iter().any(|x| x.eq_ignore_ascii_case(o)) {
+                        owners.push(o.to_owned());
+                    }
+                }
+            }
+            return Ok(owners);
+        }
+        Ok(Vec::new())
+    }
+
+    async fn close_issue(&self, pass: &mut Pass, t: &Tracked, green: &Run) -> anyhow::Result<()> {
+        let number = t.issue.number;
+        let url = green.html_url.clone().unwrap_or_default();
+        let text = format!(
+            "The job passed again: [run #{}]({url}) on `{}`. Closing; deploys are no longer held \
+             by this issue.",
+            green.run_number,
+            short(&green.head_sha)
+        );
+        self.ensure_comment(pass, number, &format!("closed:{}", green.id), &text)
+            .await?;
+        self.api.close_issue(number).await?;
+        pass.tracked.retain(|x| x.issue.number != number);
+        pass.act(
+            &t.marker.job,
+            Some(number),
+            format!("closed: run #{} passed", green.run_number),
+        );
+        self.notify(&format!(
+            ":white_check_mark: Deferred job *{}* passes again (<{url}|run #{}>); <{}|issue #{number}> is closed.",
+            slack::escape(&t.marker.job),
+            green.run_number,
+            t.url()
+        ))
+        .await;
+        Ok(())
+    }
+
+    /// Reminders, the deadline and exceptions of an open issue.
+    async fn check_timers(&self, pass: &mut Pass, t: &Tracked) -> anyhow::Result<()> {
+        let number = t.issue.number;
+        let job = t.marker.job.clone();
+        let a = self.assess_one(t.clone(), pass.now).await?;
+        let mentions = t.marker.mentions().join(" ");
+        let who = self
+            .cfg
+            .exception_approvers
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        for g in &a.ignored {
+            let text = format!(
+                "@{} added `{}`, but only {} may grant an exception: it is ignored.",
+                g.login,
+                self.cfg.exception_label,
+                if who.is_empty() {
+                    "nobody (no `exception_approvers` are configured)"
+                } else {
+                    &who
+                }
+            );
+            if self
+                .ensure_comment(
+                    pass,
+                    number,
+                    &format!("exception-ignored:{}", g.event_id),
+                    &text,
+                )
+                .await?
+            {
+                pass.act(
+                    &job,
+                    Some(number),
+                    format!("ignored the exception label added by @{}", g.login),
+                );
+            }
+        }
+        if let Some(g) = &a.exception {
+            let text = format!(
+                "Exception granted by @{}{}: deploys may go while this issue is open. Remove the \
+                 `{}` label to end it.",
+                g.login,
+                g.at.map(|t| format!(" at {}", utc(t))).unwrap_or_default(),
+                self.cfg.exception_label
+            );
+            if self
+                .ensure_comment(pass, number, &format!("exception:{}", g.event_id), &text)
+                .await?
+            {
+                pass.act(
+                    &job,
+                    Some(number),
+                    format!("exception granted by @{}", g.login),
+                );
+                self.notify(&format!(
+                    ":large_yellow_circle: Exception granted by {} for <{}|issue #{number}> ({}): deploys may go.",
+                    slack::mentions(&[format!("@{}", g.login)], &self.cfg.slack_users),
+                    t.url(),
+                    slack::escape(&job)
+                ))
+                .await;
+            }
+        }
+        let deadline = t.marker.deadline;
+        if pass.now < deadline {
+            let left = (deadline - pass.now).to_std().unwrap_or_default();
+            let due = self.cfg.reminders.iter().filter(|r| left <= **r).min();
+            if let Some(r) = due {
+                let text = format!(
+                    "Reminder: {} left before the deadline, {}. {mentions}",
+                    human(round_minutes(left)),
+                    utc(deadline)
+                );
+                if self
+                    .ensure_comment(pass, number, &format!("reminder:{}", r.as_secs()), &text)
+                    .await?
+                {
+                    pass.act(
+                        &job,
+                        Some(number),
+                        format!("reminded: {} left", human(round_minutes(left))),
+                    );
+                    self.notify(&format!(
+                        ":hourglass: {} left to fix deferred job *{}* (<{}|issue #{number}>) before deploys are blocked. {}",
+                        human(round_minutes(left)),
+                        slack::escape(&job),
+                        t.url(),
+                        slack::mentions(&t.marker.mentions(), &self.cfg.slack_users)
+                    ))
+                    .await;
+                }
+            }
+        } else if a.exception.is_none() {
+            if !t.has_label(&self.cfg.blocked_label) {
+                self.api.add_label(number, &self.cfg.blocked_label).await?;
+                pass.act(
+                    &job,
+                    Some(number),
+                    format!("labelled {}", self.cfg.blocked_label),
+                );
+            }
+            let text = format!(
+                "The deadline passed at {}: **deploys are blocked** until the job passes again. {mentions}",
+                utc(deadline)
+            );
+            if self.ensure_comment(pass, number, "blocked", &text).await? {
+                pass.act(&job, Some(number), "deadline passed: deploys blocked");
+                self.notify(&format!(
+                    ":no_entry: Deploys are blocked: deferred job *{}* is still failing past its deadline (<{}|issue #{number}>). {}",
+                    slack::escape(&job),
+                    t.url(),
+                    slack::mentions(&t.marker.mentions(), &self.cfg.slack_users)
+                ))
+                .await;
+            }
+        } else if t.has_label(&self.cfg.blocked_label) {
+            self.api
+                .remove_label(number, &self.cfg.blocked_label)
+                .await?;
+            pass.act(
+                &job,
+                Some(number),
+                format!("unlabelled {}: exception", self.cfg.blocked_label),
+            );
+        }
+        Ok(())
+    }
+
+    /// The exception in force on an issue, from its events: the last time
+    /// the label was added by an approver, unless it was removed since. The
+    /// additions by others are returned too, to be answered.
+    async fn exception(&self, t: &Tracked) -> anyhow::Result<(Option<Grant>, Vec<Grant>)> {
+        let events = self.api.issue_events(t.issue.number).await?;
+        let mut granted = None;
+        let mut ignored = Vec::new();
+        let mut cache: HashMap<String, bool> = HashMap::new();
+        for e in events {
+            let Some(label) = &e.label else { continue };
+            if !label.name.eq_ignore_ascii_case(&self.cfg.exception_label) {
+                continue;
+            }
+            let login = e
+                .actor
+                .as_ref()
+                .map(|a| a.login.clone())
+                .unwrap_or_default();
+            let grant = Grant {
+                event_id: e.id,
+                login: login.clone(),
+                at: e.created_at,
+            };
+            match e.event.as_str() {
+                "labeled" => {
+                    let ok = match cache.get(&login) {
+                        Some(ok) => *ok,
+                        None => {
+                            let ok = self.may_grant(&login).await?;
+                            cache.insert(login.clone(), ok);
+                            ok
+                        }
+                    };
+                    if ok {
+                        granted = Some(grant);
+                    } else {
+                        ignored.push(grant);
+                    }
+                }
+                "unlabeled" => granted = None,
+                _ => {}
+            }
+        }
+        Ok((granted, ignored))
+    }
+
+    async fn may_grant(&self, login: &str) -> anyhow::Result<bool> {
+        for a in &self.cfg.exception_approvers {
+            match a {
+                Approver::User(u) if u.eq_ignore_ascii_case(login) => return Ok(true),
+                Approver::User(_) => {}
+                Approver::Team { org, slug } => {
+                    if !login.is_empty() && self.api.is_team_member(org, slug, login).await? {
+                        return Ok(true);
+                    }
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    /// Writes a comment unless one with `key` exists; `true` if written.
+    async fn ensure_comment(
+        &self,
+        pass: &mut Pass,
+        number: u64,
+        key: &str,
+        text: &str,
+    ) -> anyhow::Result<bool> {
+        if let std::collections::hash_map::Entry::Vacant(slot) = pass.comment_keys.entry(number) {
+            let keys = self
+                .api
+                .comments(number)
+                .await?
+                .iter()
+                .filter_map(|c| c.body.as_deref().and_then(issue::comment_key))
+                .collect();
+            slot.insert(keys);
+        }
+        if pass.comment_keys[&number].contains(key) {
+            return Ok(false);
+        }
+        self.api.comment(number, &keyed(key, text)).await?;
+        pass.comment_keys
+            .get_mut(&number)
+            .expect("loaded above")
+            .insert(key.to_owned());
+        Ok(true)
+    }
+
+    /// The deploy gate as a commit status on the branch head: failing while
+    /// an issue blocks deploys, success again once none does.
+    async fn sync_gate(&self, pass: &mut Pass) -> anyhow::Result<()> {
+        let mut blocking = Vec::new();
+        for t in pass.tracked.clone() {
+            let a = self.assess_one(t, pass.now).await?;
+            if a.blocks() {
+                blocking.push(a.tracked);
+            }
+        }
+        let head = self.api.branch_head(&self.cfg.branch).await?;
+        let current = self.api.status_of(&head, &self.cfg.status_context).await?;
+        if let Some(first) = blocking.first() {
+            if current.as_deref() != Some("failure") {
+                let description = format!(
+                    "Deploys blocked: {} past its deadline (#{})",
+                    first.marker.job, first.issue.number
+                );
+                let url = first.url();
+                self.api
+                    .set_status(
+                        &head,
+                        "failure",
+                        &self.cfg.status_context,
+                        &description,
+                        Some(&url),
+                    )
+                    .await?;
+                pass.act(
+                    "-",
+                    None,
+                    format!("{} failing on {}", self.cfg.status_context, short(&head)),
+                );
+            }
+        } else if current.as_deref().is_some_and(|s| s != "success") {
+            self.api
+                .set_status(
+                    &head,
+                    "success",
+                    &self.cfg.status_context,
+                    "No deferred job is past its deadline",
+                    None,
+                )
+                .await?;
+            pass.act(
+                "-",
+                None,
+                format!("{} passing on {}", self.cfg.status_context, short(&head)),
+            );
+        }
+        Ok(())
+    }
+
+    /// Answers a `deployment_protection_rule` request: rejected while an
+    /// issue blocks deploys, approved otherwise.
+    async fn review_deployment(&self, pass: &mut Pass, payload: &Value) -> anyhow::Result<()> {
+        let environment = payload
+            .pointer("/environment")
+            .and_then(Value::as_str)
+            .context("the event has no `environment`")?;
+        let callback = payload
+            .pointer("/deployment_callback_url")
+            .and_then(Value::as_str)
+            .context("the event has no `deployment_callback_url`")?;
+        let run_id = run_id_of_callback(callback).with_context(|| {
+            format!("`deployment_callback_url` names no workflow run: {callback}")
+        })?;
+        let mut blocking = Vec::new();
+        for t in pass.tracked.clone() {
+            let a = self.assess_one(t, pass.now).await?;
+            if a.blocks() {
+                blocking.push(a.tracked);
+            }
+        }
+        let approve = blocking.is_empty();
+        let comment = if approve {
+            "No deferred job is past its deadline.".to_owned()
+        } else {
+            let list: Vec<String> = blocking
+                .iter()
+                .map(|t| {
+                    format!(
+                        "{} is failing past its deadline {} ({})",
+                        t.marker.job,
+                        rfc3339(t.marker.deadline),
+                        t.url()
+                    )
+                })
+                .collect();
+            format!(
+                "Deploys are blocked by deferred compliance: {}",
+                list.join("; ")
+            )
+        };
+        match self
+            .api
+            .review_deployment(run_id, environment, approve, &comment)
+            .await
+        {
+            Ok(()) => {}
+            // Answered before (a repeated pass after a crash).
+            Err(e) if github::status_of(&e) == Some(422) => {}
+            Err(e) => return Err(e),
+        }
+        pass.act(
+            "-",
+            None,
+            format!(
+                "{} the deployment to {environment} (run {run_id})",
+                if approve { "approved" } else { "rejected" }
+            ),
+        );
+        Ok(())
+    }
+
+    /// Posts to Slack, if configured. A failure is a warning: the issue on
+    /// GitHub is the record, and Slack is not retried by later passes.
+    async fn notify(&self, text: &str) {
+        if let Some(s) = &self.slack
+            && let Err(e) = s.post(text).await
+        {
+            eprintln!("deferred-compliance: warning: {e:#}");
+            tracing::warn!("{e:#}");
+        }
+    }
+}
+
+/// `123` of `https://api.github.com/repos/o/r/actions/runs/123/deployment_protection_rule`.
+fn run_id_of_callback(url: &str) -> Option<u64> {
+    let rest = &url[url.find("/actions/runs/")? + "/actions/runs/".len()..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+fn round_minutes(d: std::time::Duration) -> std::time::Duration {
+    std::time::Duration::from_secs(d.as_secs() / 60 * 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conclusions() {
+        assert_eq!(verdict(Some("failure")), Some(Verdict::Failure));
+        assert_eq!(verdict(Some("timed_out")), Some(Verdict::Failure));
+        assert_eq!(verdict(Some("success")), Some(Verdict::Success));
+        for other in [
+            "cancelled",
+            "skipped",
+            "neutral",
+            "stale",
+            "action_required",
+        ] {
+            assert_eq!(verdict(Some(other)), None, "{other}");
+        }
+        assert_eq!(verdict(None), None);
+    }
+
+    #[test]
+    fn callback_urls() {
+        assert_eq!(
+            run_id_of_callback(
+                "https://api.github.com/repos/o/r/actions/runs/4242/deployment_protection_rule"
+            ),
+            Some(4242)
+        );
+        assert_eq!(run_id_of_callback("https://api.github.com/repos/o/r"), None);
+    }
+}

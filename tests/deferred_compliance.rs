@@ -1,0 +1,1 @@
+//! End-to-end scenarios of deferred-compliance (being written).
