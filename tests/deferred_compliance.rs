@@ -1,1 +1,710 @@
-//! End-to-end scenarios of deferred-compliance (being written).
+//! End-to-end scenarios of `deferred-compliance`: the real binary against
+//! a stateful fake GitHub API and a fake Slack webhook, both on loopback
+//! (tests/support/fake_github.rs). The clock is set with `--now`.
+
+#[path = "support/fake_github.rs"]
+mod fake_github;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use chrono::{DateTime, Duration, Utc};
+use fake_github::{FakeConfig, FakeGitHub, FakeSlack, PullSpec, RunSpec};
+use serde_json::{Value, json};
+
+const TOKEN: &str = "ghp_fakeToken0123456789";
+const T0: &str = "2026-11-20T10:00:00Z";
+
+const CODEOWNERS: &str = "\
+*               @acme/platform
+/src/storage/   @acme/storage @erin
+docs/           @acme/docs
+";
+
+fn t0() -> DateTime<Utc> {
+    T0.parse().unwrap()
+}
+
+fn at(hours: i64) -> String {
+    (t0() + Duration::hours(hours)).to_rfc3339()
+}
+
+/// A repository with a linear history c1..c6 on main: c2 came with pull
+/// request #7 by carol (storage and docs files), c3 with #8 by dave, the
+/// others were pushed directly. CODEOWNERS is at c1.
+struct World {
+    gh: FakeGitHub,
+    slack: FakeSlack,
+    dir: tempfile::TempDir,
+    config: PathBuf,
+}
+
+impl World {
+    fn new() -> World {
+        World::with_config("")
+    }
+
+    fn with_config(extra: &str) -> World {
+        let gh = FakeGitHub::start(FakeConfig::default());
+        let slack = FakeSlack::start();
+        gh.add_commit("c1", None, "alice", "initial", &["README.md"]);
+        gh.add_commit("c2", Some("c1"), "carol", "storage: new index (#7)", &[]);
+        gh.add_commit("c3", Some("c2"), "dave", "api: v2 (#8)", &[]);
+        gh.add_commit(
+            "c4",
+            Some("c3"),
+            "dave",
+            "fix the suite",
+            &["src/api/v2.rs"],
+        );
+        gh.add_commit("c5", Some("c4"), "erin", "more", &["src/storage/x.rs"]);
+        gh.add_commit("c6", Some("c5"), "erin", "more", &["docs/y.md"]);
+        gh.set_branch("main", "c6");
+        gh.add_file("c1", ".github/CODEOWNERS", CODEOWNERS);
+        gh.add_file("c2", ".github/CODEOWNERS", CODEOWNERS);
+        gh.add_file("c3", ".github/CODEOWNERS", CODEOWNERS);
+        gh.add_pull(PullSpec {
+            number: 7,
+            author: "carol",
+            title: "storage: new index",
+            merge_commit_sha: Some("c2"),
+            base_sha: "c1",
+            head_sha: "p7",
+            files: vec!["src/storage/index.rs".into(), "docs/index.md".into()],
+            ..PullSpec::default()
+        });
+        gh.add_pull(PullSpec {
+            number: 8,
+            author: "dave",
+            title: "api: v2",
+            merge_commit_sha: Some("c3"),
+            base_sha: "c2",
+            head_sha: "p8",
+            files: vec!["src/api/v2.rs".into()],
+            ..PullSpec::default()
+        });
+        gh.add_team("acme", "release-managers", &["bob"]);
+        gh.add_workflow("integration.yml");
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("deferred-compliance.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "repository = \"acme/widgets\"\n\
+                 exception_approvers = [\"alice\", \"@acme/release-managers\"]\n\
+                 {extra}\n\
+                 [[job]]\nworkflow = \"integration.yml\"\n\n\
+                 [slack_users]\ncarol = \"U0CAROL\"\n"
+            ),
+        )
+        .unwrap();
+        World {
+            gh,
+            slack,
+            dir,
+            config,
+        }
+    }
+
+    fn run(&self, sha: &str, conclusion: &str) -> u64 {
+        self.gh.add_run(RunSpec {
+            workflow_file: "integration.yml",
+            name: "Integration",
+            head_sha: sha,
+            conclusion: Some(conclusion),
+            ..RunSpec::default()
+        })
+    }
+
+    fn payload(&self, run: u64) -> Value {
+        json!({
+            "action": "completed",
+            "workflow_run": self.gh.run_json(run),
+            "workflow": { "path": ".github/workflows/integration.yml" },
+            "repository": { "full_name": "acme/widgets" },
+        })
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_deferred-compliance"));
+        c.args(args)
+            .arg("--config")
+            .arg(&self.config)
+            .current_dir(self.dir.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("GITHUB_TOKEN", TOKEN)
+            .env("GITHUB_API_URL", self.gh.url())
+            .env("SLACK_WEBHOOK_URL", self.slack.url());
+        c
+    }
+
+    fn exec(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+
+    /// `handle-event` of a payload at a time; must succeed.
+    fn event(&self, name: &str, payload: &Value, now: &str) -> String {
+        let o = self.event_output(name, payload, now);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stdout(&o)
+    }
+
+    fn event_output(&self, name: &str, payload: &Value, now: &str) -> Output {
+        let file = self.dir.path().join("event.json");
+        std::fs::write(&file, payload.to_string()).unwrap();
+        self.exec(&[
+            "handle-event",
+            "--event-path",
+            file.to_str().unwrap(),
+            "--event-name",
+            name,
+            "--now",
+            now,
+        ])
+    }
+
+    fn completed(&self, run: u64, now: &str) -> String {
+        self.event("workflow_run", &self.payload(run), now)
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let o = self.exec(args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        stdout(&o)
+    }
+
+    /// `gate` at a time: its exit code and output.
+    fn gate(&self, now: &str) -> (i32, String) {
+        let o = self.exec(&["gate", "--now", now]);
+        (o.status.code().unwrap(), stdout(&o) + &stderr(&o))
+    }
+
+    fn open_issues(&self) -> Vec<fake_github::IssueState> {
+        self.gh
+            .issues()
+            .into_iter()
+            .filter(|i| i.state == "open")
+            .collect()
+    }
+
+    /// A deployment waiting on the protection rule: a run of the deploy
+    /// workflow, and the event GitHub sends the App for it.
+    fn protection_event(&self) -> (u64, Value) {
+        let run_id = self.gh.add_run(RunSpec {
+            workflow_file: "deploy.yml",
+            head_sha: "c6",
+            status: Some("waiting"),
+            ..RunSpec::default()
+        });
+        (run_id, self.protection_payload(run_id))
+    }
+
+    fn protection_payload(&self, run_id: u64) -> Value {
+        json!({
+            "action": "requested",
+            "environment": "production",
+            "event": "push",
+            "deployment_callback_url": format!(
+                "{}/repos/acme/widgets/actions/runs/{run_id}/deployment_protection_rule",
+                self.gh.url()
+            ),
+            "deployment": { "id": 1, "sha": "c6", "environment": "production" },
+            "repository": { "full_name": "acme/widgets" },
+        })
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn comments_with(issue: &fake_github::IssueState, needle: &str) -> usize {
+    issue.comments.iter().filter(|c| c.contains(needle)).count()
+}
+
+#[test]
+fn a_failure_opens_one_labelled_issue_a_second_comments_a_success_closes() {
+    let w = World::new();
+    let r1 = w.run("c2", "failure");
+    let out = w.completed(r1, T0);
+    assert!(out.contains("opened for run #1"), "{out}");
+
+    let issues = w.gh.issues();
+    assert_eq!(issues.len(), 1);
+    let i = &issues[0];
+    assert_eq!(i.labels, vec!["deferred-compliance"]);
+    assert!(i.title.contains("integration.yml"), "{}", i.title);
+    // The author of #7 and the owners of its files at its base commit, by
+    // CODEOWNERS' last-match rule (`*` is overridden for both files).
+    assert!(
+        i.body
+            .contains("Tagged: @carol @acme/storage @erin @acme/docs (author @carol"),
+        "{}",
+        i.body
+    );
+    assert!(!i.body.contains("@acme/platform"), "{}", i.body);
+    assert!(
+        i.body
+            .contains("Deadline: 2026-11-23 10:00 UTC** (in 72 h)"),
+        "{}",
+        i.body
+    );
+    assert!(i.body.contains("[`c2`]"), "{}", i.body);
+    for how in ["**fix**", "**push**", "**revert**"] {
+        assert!(i.body.contains(how), "{}", i.body);
+    }
+    let marker = i.body.lines().next().unwrap();
+    assert!(
+        marker.starts_with("<!-- deferred-compliance {\"job\":\"integration.yml\",\"sha\":\"c2\""),
+        "{marker}"
+    );
+    assert!(
+        marker.contains("\"deadline\":\"2026-11-23T10:00:00Z\""),
+        "{marker}"
+    );
+    let texts = w.slack.texts();
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert!(
+        texts[0].contains("<@U0CAROL> @acme/storage @erin @acme/docs"),
+        "{}",
+        texts[0]
+    );
+    assert!(
+        texts[0].contains("Deadline 2026-11-23 10:00 UTC"),
+        "{}",
+        texts[0]
+    );
+
+    // The same event again (a redelivery, or a re-run step): nothing new.
+    let out = w.completed(r1, &at(1));
+    assert_eq!(out.trim(), "nothing to do");
+    assert_eq!(w.gh.issues().len(), 1);
+    assert_eq!(w.gh.issue(i.number).comments.len(), 0);
+
+    // A second failure: a comment on the same issue, the timer unchanged.
+    let r2 = w.run("c3", "failure");
+    let out = w.completed(r2, &at(5));
+    assert!(out.contains("commented: failed again in run #2"), "{out}");
+    assert_eq!(w.gh.issues().len(), 1);
+    let i = w.gh.issue(i.number);
+    assert_eq!(i.comments.len(), 1);
+    assert!(i.comments[0].contains("failed again"), "{:?}", i.comments);
+    assert!(
+        i.comments[0].contains("The deadline stays 2026-11-23 10:00 UTC"),
+        "{:?}",
+        i.comments
+    );
+    assert_eq!(i.body.lines().next().unwrap(), marker);
+    w.completed(r2, &at(6));
+    assert_eq!(w.gh.issue(i.number).comments.len(), 1);
+
+    // Success: closed with a comment linking the green run; all-clear.
+    let r3 = w.run("c4", "success");
+    let out = w.completed(r3, &at(8));
+    assert!(out.contains("closed: run #3 passed"), "{out}");
+    let i = w.gh.issue(i.number);
+    assert_eq!(i.state, "closed");
+    assert!(
+        i.comments.last().unwrap().contains("[run #3]("),
+        "{:?}",
+        i.comments
+    );
+    let texts = w.slack.texts();
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert!(texts[1].contains("passes again"), "{}", texts[1]);
+    assert!(w.open_issues().is_empty());
+    // Nothing else to do at the gate.
+    assert_eq!(w.gate(&at(100)).0, 0);
+}
+
+#[test]
+fn past_the_deadline_deploys_are_blocked_until_an_allowed_exception_or_a_fix() {
+    let w = World::new();
+    let r1 = w.run("c2", "failure");
+    w.completed(r1, T0);
+    let n = w.gh.issues()[0].number;
+
+    // Reminders: none early, the 24 h one at 50 h, the 4 h one at 70 h.
+    let out = w.ok(&["reconcile", "--now", &at(10)]);
+    assert_eq!(out.trim(), "nothing to do", "{out}");
+    let out = w.ok(&["reconcile", "--now", &at(50)]);
+    assert!(out.contains("reminded: 22 h left"), "{out}");
+    w.ok(&["reconcile", "--now", &at(51)]);
+    let out = w.ok(&["reconcile", "--now", &at(70)]);
+    assert!(out.contains("reminded: 2 h left"), "{out}");
+    let i = w.gh.issue(n);
+    assert_eq!(comments_with(&i, "Reminder:"), 2, "{:?}", i.comments);
+    assert_eq!(w.gate(&at(71)).0, 0);
+    let (code, out) = w.gate(&at(71));
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("deploys may go: 1 open compliance issue, none blocking"),
+        "{out}"
+    );
+
+    // +72 h: the gate fails, the issue is labelled, the status fails.
+    let (code, out) = w.gate(&at(73));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!("deploys blocked by #{n}"))
+            && out.contains("job integration.yml failing since 2026-11-20T10:00:00Z (commit c2)")
+            && out.contains("deadline 2026-11-23T10:00:00Z passed 1 h ago")
+            && out.contains("tagged @carol @acme/storage @erin @acme/docs"),
+        "{out}"
+    );
+    let out = w.ok(&["reconcile", "--now", &at(73)]);
+    assert!(out.contains("deadline passed: deploys blocked"), "{out}");
+    let i = w.gh.issue(n);
+    assert!(
+        i.labels.contains(&"deploy-blocked".to_owned()),
+        "{:?}",
+        i.labels
+    );
+    let st = w.gh.statuses("c6");
+    assert_eq!(st.len(), 1, "{st:?}");
+    assert_eq!(
+        (st[0].state.as_str(), st[0].context.as_str()),
+        ("failure", "deferred-compliance/deploy-gate")
+    );
+    assert!(
+        w.slack
+            .texts()
+            .last()
+            .unwrap()
+            .contains("Deploys are blocked")
+    );
+    // Again: nothing new.
+    let out = w.ok(&["reconcile", "--now", &at(74)]);
+    assert_eq!(out.trim(), "nothing to do", "{out}");
+    assert_eq!(w.gh.statuses("c6").len(), 1);
+
+    // The deployment protection rule is rejected, with the reason.
+    let (deploy, event) = w.protection_event();
+    w.event("deployment_protection_rule", &event, &at(74));
+    let p = w.gh.protection_responses();
+    assert_eq!(p.len(), 1);
+    assert_eq!(
+        (p[0].run_id, p[0].state.as_str(), p[0].environment.as_str()),
+        (deploy, "rejected", "production")
+    );
+    assert!(
+        p[0].comment
+            .contains("integration.yml is failing past its deadline"),
+        "{}",
+        p[0].comment
+    );
+
+    // An exception by someone not allowed: answered, ignored.
+    w.gh.add_label_by(n, "compliance-exception", "mallory");
+    let labeled = json!({
+        "action": "labeled",
+        "label": { "name": "compliance-exception" },
+        "issue": { "number": n },
+        "sender": { "login": "mallory" },
+        "repository": { "full_name": "acme/widgets" },
+    });
+    let out = w.event("issues", &labeled, &at(75));
+    assert!(
+        out.contains("ignored the exception label added by @mallory"),
+        "{out}"
+    );
+    assert_eq!(w.gate(&at(75)).0, 1);
+    w.event("issues", &labeled, &at(75));
+    assert_eq!(comments_with(&w.gh.issue(n), "@mallory added"), 1);
+
+    // By a member of an approving team (who re-adds the label, as GitHub
+    // records no event for a label already there): deploys may go.
+    w.gh.remove_label_by(n, "compliance-exception", "bob");
+    w.gh.add_label_by(n, "compliance-exception", "bob");
+    let out = w.event("issues", &labeled, &at(76));
+    assert!(out.contains("exception granted by @bob"), "{out}");
+    let (code, out) = w.gate(&at(76));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("@bob granted an exception"), "{out}");
+    let i = w.gh.issue(n);
+    assert!(
+        !i.labels.contains(&"deploy-blocked".to_owned()),
+        "{:?}",
+        i.labels
+    );
+    assert_eq!(w.gh.statuses("c6").last().unwrap().state, "success");
+    w.event(
+        "deployment_protection_rule",
+        &w.protection_event().1,
+        &at(76),
+    );
+    assert_eq!(w.gh.protection_responses()[1].state, "approved");
+    let status = w.ok(&["status", "--format", "json", "--now", &at(76)]);
+    let status: Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(status["issues"][0]["state"], "excepted");
+    assert_eq!(status["issues"][0]["exception_by"], "bob");
+    assert_eq!(status["issues"][0]["seconds_left"], -4 * 3600);
+
+    // The exception is withdrawn: blocked again.
+    w.gh.remove_label_by(n, "compliance-exception", "bob");
+    w.ok(&["reconcile", "--now", &at(77)]);
+    assert_eq!(w.gate(&at(77)).0, 1);
+    assert_eq!(w.gh.statuses("c6").last().unwrap().state, "failure");
+
+    // The fix: closed, the status passes, the gate opens.
+    let r2 = w.run("c4", "success");
+    w.completed(r2, &at(80));
+    assert_eq!(w.gh.issue(n).state, "closed");
+    assert_eq!(w.gh.statuses("c6").last().unwrap().state, "success");
+    assert_eq!(w.gate(&at(80)).0, 0);
+}
+
+#[test]
+fn runs_are_ordered_by_commit_not_by_arrival() {
+    // A failure on c3 is handled; the success of the older c2, delivered
+    // late, does not close its issue.
+    let w = World::new();
+    let ok_old = w.run("c2", "success");
+    let fail_new = w.run("c3", "failure");
+    w.completed(fail_new, T0);
+    let out = w.completed(ok_old, &at(1));
+    assert_eq!(out.trim(), "nothing to do");
+    assert_eq!(w.open_issues().len(), 1);
+
+    // Re-run on an older commit with a higher run number: still older by
+    // commit order.
+    let rerun_old = w.run("c2", "success");
+    let out = w.completed(rerun_old, &at(2));
+    assert_eq!(w.open_issues().len(), 1, "{out}");
+
+    // A success on c4 closes it; then the failure of c3, delivered once
+    // more (late), opens nothing.
+    let ok = w.run("c4", "success");
+    w.completed(ok, &at(3));
+    assert!(w.open_issues().is_empty());
+    let out = w.completed(fail_new, &at(4));
+    assert_eq!(out.trim(), "nothing to do", "{out}");
+    assert!(w.open_issues().is_empty());
+    assert_eq!(w.gh.issues().len(), 1);
+
+    // Cancelled and skipped runs are no news.
+    let cancelled = w.run("c5", "cancelled");
+    assert_eq!(w.completed(cancelled, &at(5)).trim(), "nothing to do");
+    assert!(w.open_issues().is_empty());
+}
+
+#[test]
+fn github_failing_with_502_then_200_is_done_and_never_files_twice() {
+    let w = World::new();
+    let r1 = w.run("c2", "failure");
+    // A read fails twice (retried by the client), the issue's creation once
+    // (a POST is not resent blindly: the pass runs again and finds no issue).
+    w.gh.fail_next("GET", "/actions/workflows/integration.yml/runs", 502, 2);
+    w.gh.fail_next("POST", "/repos/acme/widgets/issues", 502, 1);
+    let o = w.event_output("workflow_run", &w.payload(r1), T0);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("opened for run #1"), "{}", stdout(&o));
+    assert_eq!(w.gh.issues().len(), 1);
+    assert_eq!(w.slack.texts().len(), 1);
+
+    // Down for good: exit 1, left to the next pass, which files nothing
+    // twice.
+    let r2 = w.run("c3", "failure");
+    w.gh.set_down(true);
+    let o = w.exec(&[
+        "handle-event",
+        "--event-path",
+        w.dir.path().join("event.json").to_str().unwrap(),
+        "--event-name",
+        "workflow_run",
+        "--attempts",
+        "1",
+        "--now",
+        &at(1),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the next `reconcile` pass will finish"),
+        "{}",
+        stderr(&o)
+    );
+    w.gh.set_down(false);
+    let out = w.ok(&["reconcile", "--now", &at(2)]);
+    assert!(out.contains("commented: failed again in run #2"), "{out}");
+    assert_eq!(w.gh.issues().len(), 1);
+    let _ = r2;
+}
+
+#[test]
+fn flaky_jobs_are_rerun_once_before_filing() {
+    let w = World::with_config("rerun = true");
+    let r1 = w.run("c2", "failure");
+    let out = w.completed(r1, T0);
+    assert!(
+        out.contains("re-running the failed jobs of run #1"),
+        "{out}"
+    );
+    assert_eq!(w.gh.reruns(), vec![r1]);
+    assert!(w.gh.issues().is_empty());
+    // The re-run fails too: now it is filed.
+    w.gh.set_run(r1, Some("failure"), &[]);
+    let out = w.completed(r1, &at(1));
+    assert!(out.contains("opened for run #1"), "{out}");
+    assert_eq!(w.gh.issues().len(), 1);
+    // A flaky failure that passes on re-run files nothing.
+    let r2 = w.run("c4", "success");
+    w.completed(r2, &at(2));
+    let r3 = w.run("c5", "failure");
+    w.completed(r3, &at(3));
+    w.gh.set_run(r3, Some("success"), &[]);
+    w.completed(r3, &at(4));
+    assert!(w.open_issues().is_empty());
+    assert_eq!(w.gh.issues().len(), 1);
+}
+
+#[test]
+fn one_job_of_a_workflow_is_followed_by_its_name() {
+    let w = World::new();
+    std::fs::write(
+        &w.config,
+        "repository = \"acme/widgets\"\n[[job]]\nworkflow = \"integration.yml\"\njob = \"on-prem\"\n",
+    )
+    .unwrap();
+    let run = |sha: &str, conclusion: &str, jobs: Vec<(&'static str, Option<&'static str>)>| {
+        w.gh.add_run(RunSpec {
+            workflow_file: "integration.yml",
+            head_sha: sha,
+            conclusion: Some(conclusion),
+            jobs,
+            ..RunSpec::default()
+        })
+    };
+    // Another job failed: not ours.
+    let r1 = run(
+        "c2",
+        "failure",
+        vec![("lint", Some("failure")), ("on-prem", Some("success"))],
+    );
+    assert_eq!(w.completed(r1, T0).trim(), "nothing to do");
+    // A matrix leg of ours failed.
+    let r2 = run(
+        "c3",
+        "failure",
+        vec![
+            ("on-prem (linux)", Some("success")),
+            ("on-prem (windows)", Some("timed_out")),
+        ],
+    );
+    assert!(w.completed(r2, &at(1)).contains("opened for run #2"));
+    let i = &w.gh.issues()[0];
+    assert!(i.title.contains("on-prem (integration.yml)"), "{}", i.title);
+    assert!(
+        i.body.contains("Tagged: @dave @acme/platform"),
+        "{}",
+        i.body
+    );
+}
+
+#[test]
+fn bad_input_and_secrets() {
+    let w = World::new();
+    // A payload that is not JSON: exit 2, one line naming the file.
+    let file = w.dir.path().join("bad.json");
+    std::fs::write(&file, "{\"action\": \"completed\",\n oops").unwrap();
+    let o = w.exec(&[
+        "handle-event",
+        "--event-path",
+        file.to_str().unwrap(),
+        "--event-name",
+        "workflow_run",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("bad.json: line 2 column"), "{err}");
+
+    // A configuration error names the key and the line.
+    std::fs::write(
+        &w.config,
+        "repository = \"acme/widgets\"\ndeadline = 72\n[[job]]\nworkflow = \"a.yml\"\n",
+    )
+    .unwrap();
+    let o = w.exec(&["gate"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("deferred-compliance.toml: line 2: deadline: invalid type"),
+        "{err}"
+    );
+
+    // A wrong token: the error says so, without the token or the Slack URL.
+    let w = World::new();
+    let r = w.run("c2", "failure");
+    let file = w.dir.path().join("event.json");
+    std::fs::write(&file, w.payload(r).to_string()).unwrap();
+    let o = w
+        .cmd(&[
+            "handle-event",
+            "--event-path",
+            file.to_str().unwrap(),
+            "--event-name",
+            "workflow_run",
+            "--attempts",
+            "1",
+        ])
+        .env("GITHUB_TOKEN", "ghp_wrongSECRET999")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let all = stdout(&o) + &stderr(&o);
+    assert!(all.contains("HTTP 401"), "{all}");
+    assert!(
+        !all.contains("wrongSECRET") && !all.contains("XXXX"),
+        "{all}"
+    );
+    // No credentials at all.
+    let o = w
+        .cmd(&["gate"])
+        .env_remove("GITHUB_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("no GitHub credentials: set GITHUB_TOKEN"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_github_app_installation_signs_in() {
+    let gh = FakeGitHub::start(FakeConfig {
+        app: Some((4242, 99)),
+        enterprise_path: true,
+        ..FakeConfig::default()
+    });
+    gh.add_commit("c1", None, "alice", "initial", &[]);
+    gh.set_branch("main", "c1");
+    gh.add_workflow("integration.yml");
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("c.toml");
+    std::fs::write(
+        &config,
+        "repository = \"acme/widgets\"\n[[job]]\nworkflow = \"integration.yml\"\n",
+    )
+    .unwrap();
+    let key = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/deferred-compliance/test-app-key.pem");
+    let o = Command::new(env!("CARGO_BIN_EXE_deferred-compliance"))
+        .args(["reconcile", "--config", config.to_str().unwrap()])
+        .env_clear()
+        .env("GITHUB_API_URL", gh.url())
+        .env("GITHUB_APP_ID", "4242")
+        .env("GITHUB_APP_INSTALLATION_ID", "99")
+        .env("GITHUB_APP_PRIVATE_KEY", &key)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(gh.installation_tokens_issued() >= 1);
+    assert!(gh.url().ends_with("/api/v3"));
+}

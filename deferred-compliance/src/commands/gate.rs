@@ -1,18 +1,104 @@
-//! `deferred-compliance gate` (being written).
+//! `deferred-compliance gate`: the deploy pipeline's check. Exit 0 when
+//! deploys may go, 1 when a compliance issue is past its deadline without
+//! an exception. It only reads; when GitHub cannot be read it exits 2, so
+//! a pipeline that stops on any failure fails closed.
 
 use std::io::Write;
 
 use clap::Args;
+use serde::Serialize;
 
-use super::CommonArgs;
+use super::{CommonArgs, Format, describe_left};
 use crate::Exit;
+use crate::engine::Assessment;
+use crate::issue::{rfc3339, short};
 
 #[derive(Args, Debug)]
 pub struct GateArgs {
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
     #[command(flatten)]
     pub common: CommonArgs,
 }
 
-pub fn run(_args: &GateArgs, _out: &mut dyn Write) -> anyhow::Result<Exit> {
-    anyhow::bail!("not written yet")
+#[derive(Serialize)]
+struct GateJson<'a> {
+    deploys: &'static str,
+    blocking: Vec<super::IssueJson<'a>>,
+    excepted: Vec<super::IssueJson<'a>>,
+    now: String,
+}
+
+pub fn run(args: &GateArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
+    let cfg = args.common.load()?;
+    let now = args.common.now();
+    let runtime = super::runtime()?;
+    let assessed: Vec<Assessment> = runtime.block_on(async {
+        let engine = super::connect(cfg)?;
+        engine.assess(now).await
+    })?;
+    let blocking: Vec<&Assessment> = assessed.iter().filter(|a| a.blocks()).collect();
+    let excepted: Vec<&Assessment> = assessed
+        .iter()
+        .filter(|a| a.overdue && a.exception.is_some())
+        .collect();
+    match args.format {
+        Format::Json => {
+            let doc = GateJson {
+                deploys: if blocking.is_empty() {
+                    "allowed"
+                } else {
+                    "blocked"
+                },
+                blocking: blocking.iter().map(|a| super::issue_json(a, now)).collect(),
+                excepted: excepted.iter().map(|a| super::issue_json(a, now)).collect(),
+                now: rfc3339(now),
+            };
+            serde_json::to_writer_pretty(&mut *out, &doc)?;
+            writeln!(out)?;
+        }
+        Format::Text => {
+            for a in &blocking {
+                let m = &a.tracked.marker;
+                writeln!(
+                    out,
+                    "deploys blocked by #{} ({}): job {} failing since {} (commit {}), deadline \
+                     {} passed {}; tagged {}",
+                    a.tracked.issue.number,
+                    a.tracked.issue.html_url.as_deref().unwrap_or(""),
+                    m.job,
+                    rfc3339(m.opened_at),
+                    short(&m.sha),
+                    rfc3339(m.deadline),
+                    describe_left(m.deadline, now),
+                    if m.mentions().is_empty() {
+                        "nobody".to_owned()
+                    } else {
+                        m.mentions().join(" ")
+                    }
+                )?;
+            }
+            for a in &excepted {
+                let g = a.exception.as_ref().expect("filtered on it");
+                writeln!(
+                    out,
+                    "exception: #{} ({}) is past its deadline, but @{} granted an exception",
+                    a.tracked.issue.number, a.tracked.marker.job, g.login
+                )?;
+            }
+            if blocking.is_empty() {
+                writeln!(
+                    out,
+                    "deploys may go: {} open compliance issue{}, none blocking",
+                    assessed.len(),
+                    if assessed.len() == 1 { "" } else { "s" }
+                )?;
+            }
+        }
+    }
+    Ok(if blocking.is_empty() {
+        Exit::Success
+    } else {
+        Exit::CheckFailed
+    })
 }

@@ -51,3 +51,89 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 pub fn connect(cfg: Config) -> anyhow::Result<Engine> {
     Engine::from_env(cfg)
 }
+
+/// Output formats.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// Prints what a pass did: a line each, or a JSON array.
+pub fn print_actions(
+    out: &mut dyn std::io::Write,
+    format: Format,
+    actions: &[crate::engine::Action],
+) -> anyhow::Result<()> {
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, actions)?;
+            writeln!(out)?;
+        }
+        Format::Text if actions.is_empty() => writeln!(out, "nothing to do")?,
+        Format::Text => {
+            for a in actions {
+                if a.failed {
+                    writeln!(out, "FAILED {a}")?;
+                } else {
+                    writeln!(out, "{a}")?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `in 47 h 10 min` or `3 h ago`.
+pub fn describe_left(deadline: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let secs = (deadline - now).num_seconds();
+    let d = std::time::Duration::from_secs(secs.unsigned_abs() / 60 * 60);
+    if secs >= 0 {
+        format!("in {}", config::human(d))
+    } else {
+        format!("{} ago", config::human(d))
+    }
+}
+
+/// `open`, `blocking` or `excepted`: where an issue stands.
+pub fn state_of(a: &crate::engine::Assessment) -> &'static str {
+    match (a.overdue, a.exception.is_some()) {
+        (_, true) => "excepted",
+        (true, false) => "blocking",
+        (false, false) => "open",
+    }
+}
+
+/// An issue in `status` and `gate` JSON.
+#[derive(serde::Serialize)]
+pub struct IssueJson<'a> {
+    pub number: u64,
+    pub url: Option<&'a str>,
+    pub job: &'a str,
+    pub state: &'static str,
+    pub commit: &'a str,
+    pub run_id: u64,
+    pub opened_at: String,
+    pub deadline: String,
+    /// Seconds until the deadline; negative once it has passed.
+    pub seconds_left: i64,
+    pub tagged: Vec<String>,
+    pub exception_by: Option<&'a str>,
+}
+
+pub fn issue_json<'a>(a: &'a crate::engine::Assessment, now: DateTime<Utc>) -> IssueJson<'a> {
+    let m = &a.tracked.marker;
+    IssueJson {
+        number: a.tracked.issue.number,
+        url: a.tracked.issue.html_url.as_deref(),
+        job: &m.job,
+        state: state_of(a),
+        commit: &m.sha,
+        run_id: m.run_id,
+        opened_at: crate::issue::rfc3339(m.opened_at),
+        deadline: crate::issue::rfc3339(m.deadline),
+        seconds_left: (m.deadline - now).num_seconds(),
+        tagged: m.mentions(),
+        exception_by: a.exception.as_ref().map(|g| g.login.as_str()),
+    }
+}

@@ -1,18 +1,63 @@
-//! `deferred-compliance status` (being written).
+//! `deferred-compliance status`: every open compliance issue with its job,
+//! its deadline and the time left.
 
 use std::io::Write;
 
 use clap::Args;
+use serde::Serialize;
 
-use super::CommonArgs;
+use super::{CommonArgs, Format, describe_left};
 use crate::Exit;
+use crate::issue::{rfc3339, utc};
 
 #[derive(Args, Debug)]
 pub struct StatusArgs {
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
     #[command(flatten)]
     pub common: CommonArgs,
 }
 
-pub fn run(_args: &StatusArgs, _out: &mut dyn Write) -> anyhow::Result<Exit> {
-    anyhow::bail!("not written yet")
+#[derive(Serialize)]
+struct StatusJson<'a> {
+    now: String,
+    issues: Vec<super::IssueJson<'a>>,
+}
+
+pub fn run(args: &StatusArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
+    let cfg = args.common.load()?;
+    let now = args.common.now();
+    let runtime = super::runtime()?;
+    let assessed = runtime.block_on(async {
+        let engine = super::connect(cfg)?;
+        engine.assess(now).await
+    })?;
+    match args.format {
+        Format::Json => {
+            let doc = StatusJson {
+                now: rfc3339(now),
+                issues: assessed.iter().map(|a| super::issue_json(a, now)).collect(),
+            };
+            serde_json::to_writer_pretty(&mut *out, &doc)?;
+            writeln!(out)?;
+        }
+        Format::Text => {
+            if assessed.is_empty() {
+                writeln!(out, "no open compliance issue")?;
+            }
+            for a in &assessed {
+                let m = &a.tracked.marker;
+                writeln!(
+                    out,
+                    "#{:<5} {:<9} {}  deadline {} ({})",
+                    a.tracked.issue.number,
+                    super::state_of(a),
+                    m.job,
+                    utc(m.deadline),
+                    describe_left(m.deadline, now)
+                )?;
+            }
+        }
+    }
+    Ok(Exit::Success)
 }
