@@ -487,6 +487,23 @@ rerun = false
         assert!(e(&format!("{MINIMAL}{JOB}{JOB}")).contains("listed twice"));
     }
 
+    /// The README's example is a working configuration.
+    #[test]
+    fn the_readme_example_parses() {
+        let readme = include_str!("../../README.md");
+        let start = readme
+            .find("```toml\nrepository = \"acme/widgets\"")
+            .expect("the README has the example")
+            + "```toml\n".len();
+        let len = readme[start..].find("```").unwrap();
+        let c = Config::parse(&readme[start..start + len]).unwrap();
+        assert_eq!(c.jobs.len(), 2);
+        assert_eq!(c.jobs[1].key(), "nightly.yml:on-prem suite");
+        assert!(c.jobs[1].rerun && !c.jobs[0].rerun);
+        assert_eq!(c.reconcile_every, Duration::from_secs(900));
+        assert_eq!(c.slack_users["carol"], "U024BE7LH");
+    }
+
     #[test]
     fn durations() {
         assert_eq!(parse_duration("72h").unwrap(), Duration::from_secs(259_200));
