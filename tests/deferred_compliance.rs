@@ -708,3 +708,184 @@ fn a_github_app_installation_signs_in() {
     assert!(gh.installation_tokens_issued() >= 1);
     assert!(gh.url().ends_with("/api/v3"));
 }
+
+// ---------------------------------------------------------------------------
+// `serve`: the same state machine behind a webhook server and its SQLite
+// queue.
+
+const SECRET: &str = "webhook-secret-for-tests";
+
+/// A running `deferred-compliance serve` of a [`World`].
+struct Served {
+    child: std::process::Child,
+    addr: String,
+}
+
+impl World {
+    fn serve(&self, db: &Path, now: &str) -> Served {
+        use std::io::BufRead;
+        let mut child = self
+            .cmd(&["serve", "--listen", "127.0.0.1:0", "--now", now])
+            .arg("--db")
+            .arg(db)
+            .env("GITHUB_WEBHOOK_SECRET", SECRET)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        let addr = loop {
+            let line = lines.next().expect("serve printed its address").unwrap();
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                break rest.split('/').next().unwrap().to_owned();
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        Served { child, addr }
+    }
+}
+
+impl Served {
+    /// POSTs a delivery; the status code.
+    fn deliver(&self, id: &str, event: &str, body: &str, signature: &str) -> u16 {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(&self.addr).unwrap();
+        write!(
+            s,
+            "POST /webhook HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nX-GitHub-Event: {event}\r\nX-GitHub-Delivery: {id}\r\n\
+             X-Hub-Signature-256: {signature}\r\nConnection: close\r\n\r\n{body}",
+            self.addr,
+            body.len()
+        )
+        .unwrap();
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).unwrap();
+        resp.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
+    fn delivery(&self, id: &str, payload: &Value) -> u16 {
+        let body = payload.to_string();
+        let sig = deferred_compliance::signature::sign(SECRET, &body);
+        self.deliver(id, "workflow_run", &body, &sig)
+    }
+
+    fn done(&self) -> u64 {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(&self.addr).unwrap();
+        write!(
+            s,
+            "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).unwrap();
+        let body: Value = serde_json::from_str(resp.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+        body["done"].as_u64().unwrap()
+    }
+
+    /// Waits until `n` deliveries are done.
+    fn wait_done(&self, n: u64) {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while self.done() < n {
+            assert!(
+                std::time::Instant::now() < until,
+                "deliveries not processed in time"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn serve_processes_a_duplicate_delivery_once_and_refuses_a_forged_one() {
+    let w = World::new();
+    let db = w.dir.path().join("queue.db");
+    let s = w.serve(&db, T0);
+    // serve's first reconcile pass ends by reading the branch head; the
+    // failure is added after it, so only a delivery can act on it.
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while w.gh.count("GET", "/repos/acme/widgets/branches/main") == 0 {
+        assert!(
+            std::time::Instant::now() < until,
+            "no reconcile pass at start-up"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let r1 = w.run("c2", "failure");
+    let payload = w.payload(r1);
+
+    // Forged: 401, nothing stored, nothing done.
+    let body = payload.to_string();
+    let forged = deferred_compliance::signature::sign("not-the-secret", &body);
+    assert_eq!(s.deliver("d-forged", "workflow_run", &body, &forged), 401);
+    assert_eq!(s.deliver("d-unsigned", "workflow_run", &body, ""), 401);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(w.gh.issues().is_empty());
+    assert_eq!(w.gh.count("POST", "/repos/acme/widgets/issues"), 0);
+
+    // The same delivery twice: processed once.
+    assert_eq!(s.delivery("d-1", &payload), 202);
+    assert_eq!(s.delivery("d-1", &payload), 200);
+    s.wait_done(1);
+    // A second failure, delivered twice too: one comment.
+    let r2 = w.run("c3", "failure");
+    assert_eq!(s.delivery("d-2", &w.payload(r2)), 202);
+    assert_eq!(s.delivery("d-2", &w.payload(r2)), 200);
+    s.wait_done(2);
+    let issues = w.gh.issues();
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0].comments.len(), 1, "{:?}", issues[0].comments);
+    assert_eq!(w.gh.count("POST", "/repos/acme/widgets/issues"), 1 + 1);
+    assert_eq!(w.slack.texts().len(), 1);
+}
+
+#[test]
+fn serve_restarted_between_accepting_and_processing_acts_exactly_once() {
+    let w = World::new();
+    let db = w.dir.path().join("queue.db");
+    let r1 = w.run("c2", "failure");
+    // GitHub is down: the delivery is accepted and stored, but cannot be
+    // processed. The server is then killed.
+    w.gh.set_down(true);
+    let s = w.serve(&db, T0);
+    assert_eq!(s.delivery("d-1", &w.payload(r1)), 202);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    drop(s);
+    assert!(w.gh.issues().is_empty());
+
+    // Up again, a new server on the same file: processed once.
+    w.gh.set_down(false);
+    let s = w.serve(&db, T0);
+    s.wait_done(1);
+    assert_eq!(w.gh.issues().len(), 1);
+    assert_eq!(w.slack.texts().len(), 1);
+    // GitHub redelivers it after the restart: a duplicate.
+    assert_eq!(s.delivery("d-1", &w.payload(r1)), 200);
+    drop(s);
+    let s = w.serve(&db, T0);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(s.done(), 1);
+    assert_eq!(w.gh.issues().len(), 1);
+    assert_eq!(w.gh.issues()[0].comments.len(), 0);
+    assert_eq!(w.slack.texts().len(), 1);
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_stops_cleanly_on_sigterm() {
+    let w = World::new();
+    let mut s = w.serve(&w.dir.path().join("queue.db"), T0);
+    let pid = s.child.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let status = s.child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+}

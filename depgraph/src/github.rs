@@ -431,9 +431,9 @@ impl Client {
         let crab = match credentials {
             Credentials::App {
                 installation_id, ..
-            } => crab
-                .installation((*installation_id).into())
-                .map_err(|e| anyhow::anyhow!("cannot sign in as the GitHub App: {}", describe(&e)))?,
+            } => crab.installation((*installation_id).into()).map_err(|e| {
+                anyhow::anyhow!("cannot sign in as the GitHub App: {}", describe(&e))
+            })?,
             Credentials::Token(_) => crab,
         };
         Ok(Client {

@@ -43,6 +43,9 @@ pub fn run(args: &ServeArgs, _out: &mut dyn Write) -> anyhow::Result<Exit> {
         let addr = listener
             .local_addr()
             .with_context(|| format!("cannot listen on {}", args.listen))?;
+        // Listening for the signals before saying so: a SIGTERM right after
+        // start-up is a clean stop too.
+        let stop = shutdown_signal()?;
         eprintln!("deferred-compliance: listening on http://{addr}/webhook");
         let server = Server {
             handler: engine,
@@ -50,7 +53,7 @@ pub fn run(args: &ServeArgs, _out: &mut dyn Write) -> anyhow::Result<Exit> {
             secret,
             clock,
         };
-        server.run(listener, shutdown_signal()).await
+        server.run(listener, stop).await
     })?;
     Ok(Exit::Success)
 }
@@ -66,12 +69,25 @@ fn init_logging() {
         .try_init();
 }
 
-/// Completes when the process is asked to stop.
-async fn shutdown_signal() {
-    // TODO(serve): SIGTERM and ctrl-c need tokio's "signal" feature, which
-    // the workspace does not enable yet; until then the default action of
-    // those signals ends the process. Nothing accepted is lost that way
-    // (deliveries are committed before the 2xx; the one in hand is handled
-    // again at the next start), but the exit status is not 0.
-    std::future::pending::<()>().await
+/// Completes when the process is asked to stop (SIGTERM or ctrl-c). The
+/// handlers are installed when this is called, not when it is awaited.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+        let mut int = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
 }
