@@ -889,3 +889,30 @@ fn serve_stops_cleanly_on_sigterm() {
     let status = s.child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
 }
+
+#[test]
+fn owners_come_from_every_page_of_a_large_pull_request_and_codeowners_at_its_base() {
+    let w = World::new();
+    // #9 changes 150 files; the only one under docs/ is on the second page.
+    // Its CODEOWNERS at the head commit names someone else: the base counts.
+    let mut files: Vec<String> = (0..149).map(|i| format!("src/api/f{i}.rs")).collect();
+    files.push("docs/late.md".into());
+    w.gh.add_file("c5", ".github/CODEOWNERS", "* @acme/intruders\n");
+    w.gh.add_pull(PullSpec {
+        number: 9,
+        author: "erin",
+        title: "big change",
+        merge_commit_sha: Some("c5"),
+        base_sha: "c4",
+        head_sha: "p9",
+        files,
+        ..PullSpec::default()
+    });
+    w.gh.add_file("c4", "CODEOWNERS", CODEOWNERS);
+    let r = w.run("c5", "timed_out");
+    assert!(w.completed(r, T0).contains("opened for run #1"));
+    let i = &w.gh.issues()[0];
+    assert!(i.body.contains("Tagged: @erin @acme/platform @acme/docs (author @erin"), "{}", i.body);
+    assert!(i.body.contains("It came with #9 (big change)"), "{}", i.body);
+    assert!(w.gh.count("GET", "/repos/acme/widgets/pulls/9/files") >= 2);
+}
