@@ -912,7 +912,16 @@ fn owners_come_from_every_page_of_a_large_pull_request_and_codeowners_at_its_bas
     let r = w.run("c5", "timed_out");
     assert!(w.completed(r, T0).contains("opened for run #1"));
     let i = &w.gh.issues()[0];
-    assert!(i.body.contains("Tagged: @erin @acme/platform @acme/docs (author @erin"), "{}", i.body);
-    assert!(i.body.contains("It came with #9 (big change)"), "{}", i.body);
+    assert!(
+        i.body
+            .contains("Tagged: @erin @acme/platform @acme/docs (author @erin"),
+        "{}",
+        i.body
+    );
+    assert!(
+        i.body.contains("It came with #9 (big change)"),
+        "{}",
+        i.body
+    );
     assert!(w.gh.count("GET", "/repos/acme/widgets/pulls/9/files") >= 2);
 }
