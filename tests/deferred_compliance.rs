@@ -925,3 +925,31 @@ fn owners_come_from_every_page_of_a_large_pull_request_and_codeowners_at_its_bas
     );
     assert!(w.gh.count("GET", "/repos/acme/widgets/pulls/9/files") >= 2);
 }
+
+#[test]
+fn a_token_that_cannot_read_teams_counts_no_team_exception_and_goes_on() {
+    let w = World::new();
+    let r = w.run("c2", "failure");
+    w.completed(r, T0);
+    let n = w.gh.issues()[0].number;
+    w.gh.add_label_by(n, "compliance-exception", "bob");
+    w.gh.fail_next_with(
+        "GET",
+        "/orgs/acme/teams/release-managers/memberships/bob",
+        403,
+        Some(json!({ "message": "Resource not accessible by integration" })),
+        5,
+    );
+    let o = w.exec(&["reconcile", "--now", &at(73)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cannot read the members of @acme/release-managers"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stdout(&o).contains("deadline passed: deploys blocked"),
+        "{}",
+        stdout(&o)
+    );
+}

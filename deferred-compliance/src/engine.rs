@@ -871,8 +871,23 @@ impl Engine {
                 Approver::User(u) if u.eq_ignore_ascii_case(login) => return Ok(true),
                 Approver::User(_) => {}
                 Approver::Team { org, slug } => {
-                    if !login.is_empty() && self.api.is_team_member(org, slug, login).await? {
-                        return Ok(true);
+                    if login.is_empty() {
+                        continue;
+                    }
+                    match self.api.is_team_member(org, slug, login).await {
+                        Ok(true) => return Ok(true),
+                        Ok(false) => {}
+                        // The token cannot read the organization's teams (an
+                        // Actions GITHUB_TOKEN cannot): the team grants no
+                        // exception, and the pass goes on.
+                        Err(e) if github::status_of(&e) == Some(403) => {
+                            eprintln!(
+                                "deferred-compliance: warning: cannot read the members of \
+                                 @{org}/{slug} (a GitHub App with Members: read can); \
+                                 @{login}'s exception is not counted"
+                            );
+                        }
+                        Err(e) => return Err(e),
                     }
                 }
             }
