@@ -15,6 +15,7 @@ use crate::issue::{rfc3339, short};
 
 #[derive(Args, Debug)]
 pub struct GateArgs {
+    /// Output: text for people, json for scripts.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     #[command(flatten)]

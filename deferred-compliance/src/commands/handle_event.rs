@@ -25,6 +25,7 @@ pub struct HandleEventArgs {
     /// the pass is idempotent, so a repeat never files twice.
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub attempts: u32,
+    /// Output: text for people, json for scripts.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     #[command(flatten)]

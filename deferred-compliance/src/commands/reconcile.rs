@@ -11,6 +11,7 @@ use crate::Exit;
 
 #[derive(Args, Debug)]
 pub struct ReconcileArgs {
+    /// Output: text for people, json for scripts.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     #[command(flatten)]

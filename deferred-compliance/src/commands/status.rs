@@ -12,6 +12,7 @@ use crate::issue::{rfc3339, utc};
 
 #[derive(Args, Debug)]
 pub struct StatusArgs {
+    /// Output: text for people, json for scripts.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     #[command(flatten)]
