@@ -953,3 +953,47 @@ fn a_token_that_cannot_read_teams_counts_no_team_exception_and_goes_on() {
         stdout(&o)
     );
 }
+
+#[test]
+fn closing_the_issue_by_hand_while_failing_does_not_restart_the_timer() {
+    let w = World::new();
+    let r = w.run("c2", "failure");
+    w.completed(r, T0);
+    let first = w.gh.issues()[0].number;
+    w.gh.set_issue_state_by(first, "closed", "mallory");
+    // The next pass files it again, with the first deadline.
+    let out = w.ok(&["reconcile", "--now", &at(10)]);
+    assert!(out.contains("opened for run #1"), "{out}");
+    let open = w.open_issues();
+    assert_eq!(open.len(), 1);
+    assert!(
+        open[0].body.contains(&format!("This continues #{first}")),
+        "{}",
+        open[0].body
+    );
+    assert!(
+        open[0]
+            .body
+            .contains("\"deadline\":\"2026-11-23T10:00:00Z\""),
+        "{}",
+        open[0].body
+    );
+    assert_eq!(w.gate(&at(73)).0, 1);
+
+    // Once green, the next failure starts a fresh timer.
+    let ok = w.run("c4", "success");
+    w.completed(ok, &at(74));
+    assert!(w.open_issues().is_empty());
+    let again = w.run("c5", "failure");
+    w.completed(again, &at(80));
+    let open = w.open_issues();
+    assert_eq!(open.len(), 1);
+    assert!(!open[0].body.contains("This continues"), "{}", open[0].body);
+    assert!(
+        open[0]
+            .body
+            .contains("\"deadline\":\"2026-11-26T18:00:00Z\""),
+        "{}",
+        open[0].body
+    );
+}

@@ -217,6 +217,16 @@ impl Api {
         self.gh.list_issues(&self.repo, "open", &[label]).await
     }
 
+    /// The closed issues with the label, most recently updated first (one
+    /// page: only the latest of each job matters).
+    pub async fn recently_closed_issues(&self, label: &str) -> anyhow::Result<Vec<Issue>> {
+        let path = self.path(&format!(
+            "issues?state=closed&labels={}&sort=updated&direction=desc&per_page=30",
+            enc(label)
+        ));
+        self.gh.get(&path).await
+    }
+
     pub async fn create_issue(
         &self,
         title: &str,

@@ -382,6 +382,7 @@ impl Engine {
                 _ => {}
             }
         }
+        let last_success = success.clone();
         let latest = match (failure, success) {
             (Some(f), Some(s)) => {
                 if self.newer(&s, &f).await? {
@@ -438,7 +439,10 @@ impl Engine {
                     }
                     return Ok(());
                 }
-                let t = self.open_issue(pass, spec, &f).await?;
+                let carried = self
+                    .closed_while_failing(&key, last_success.as_ref())
+                    .await?;
+                let t = self.open_issue(pass, spec, &f, carried).await?;
                 self.check_timers(pass, &t).await?;
             }
             (Some((Verdict::Success, s)), Some(t)) => {
@@ -519,11 +523,47 @@ impl Engine {
         }
     }
 
+    /// The job's compliance issue that was closed while the job was still
+    /// failing (by a person: the bot closes only on a newer green run), if
+    /// the latest one is such. A new issue then keeps its timer, so closing
+    /// the issue by hand does not buy another 72 hours.
+    async fn closed_while_failing(
+        &self,
+        key: &str,
+        last_success: Option<&Run>,
+    ) -> anyhow::Result<Option<(u64, Marker)>> {
+        let closed = self.api.recently_closed_issues(&self.cfg.label).await?;
+        for issue in closed {
+            let Some(m) = issue::read_hidden::<Marker>(issue.body()) else {
+                continue;
+            };
+            if m.job != key {
+                continue;
+            }
+            let healed = match last_success {
+                Some(s) => {
+                    let opened_by = Run {
+                        id: m.run_id,
+                        run_number: m.run_number,
+                        run_attempt: 1,
+                        head_sha: m.sha.clone(),
+                        ..s.clone()
+                    };
+                    s.id != m.run_id && self.newer(s, &opened_by).await?
+                }
+                None => false,
+            };
+            return Ok((!healed).then_some((issue.number, m)));
+        }
+        Ok(None)
+    }
+
     async fn open_issue(
         &self,
         pass: &mut Pass,
         spec: &JobSpec,
         f: &Run,
+        carried: Option<(u64, Marker)>,
     ) -> anyhow::Result<Tracked> {
         let key = spec.key();
         // The pull request that brought the commit, its author and files.
@@ -572,9 +612,15 @@ impl Engine {
             sha: f.head_sha.clone(),
             run_id: f.id,
             run_number: f.run_number,
-            opened_at: pass.now,
-            deadline: pass.now
-                + chrono::Duration::from_std(self.cfg.deadline).unwrap_or(chrono::Duration::MAX),
+            opened_at: carried.as_ref().map_or(pass.now, |(_, m)| m.opened_at),
+            deadline: carried.as_ref().map_or_else(
+                || {
+                    pass.now
+                        + chrono::Duration::from_std(self.cfg.deadline)
+                            .unwrap_or(chrono::Duration::MAX)
+                },
+                |(_, m)| m.deadline,
+            ),
             author: author.clone(),
             owners: owners.clone(),
         };
@@ -592,6 +638,12 @@ impl Engine {
         let mut body = issue::body(&self.cfg, &marker, &failure);
         if extra > 0 {
             body.push_str(&format!("\n({extra} more code owners are not tagged.)\n"));
+        }
+        if let Some((n, _)) = &carried {
+            body.push_str(&format!(
+                "\nThis continues #{n}, which was closed while the job was still failing: its \
+                 timer carries over.\n"
+            ));
         }
         let title = issue::title(spec, &f.head_sha);
         let created = self
