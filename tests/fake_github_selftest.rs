@@ -591,6 +591,100 @@ fn faults_down_and_latency() {
 }
 
 #[test]
+fn faults_carry_headers_and_the_log_has_times() {
+    let (fake, repo) = start(false);
+    let before = std::time::SystemTime::now();
+    // GitHub's primary rate limit: no retry-after, the reset in epoch seconds.
+    let reset = (epoch() + 30).to_string();
+    let exhausted = json!({"message": "API rate limit exceeded for user ID 1."});
+    let headers = [
+        ("x-ratelimit-limit", "5000"),
+        ("x-ratelimit-remaining", "0"),
+        ("x-ratelimit-reset", reset.as_str()),
+    ];
+    fake.fail_next_with_headers("GET", "/issues?", 403, Some(exhausted), &headers, 1);
+    assert_eq!(get(&format!("{repo}/issues/1")).status, 404);
+    let limited = get(&format!("{repo}/issues?state=open"));
+    assert_eq!(limited.status, 403);
+    assert_eq!(limited.header("x-ratelimit-remaining"), Some("0"));
+    assert_eq!(limited.header("x-ratelimit-reset"), Some(reset.as_str()));
+    assert_eq!(limited.header("retry-after"), None);
+    assert_eq!(
+        limited.json()["message"],
+        "API rate limit exceeded for user ID 1."
+    );
+    assert_eq!(get(&format!("{repo}/issues?state=open")).status, 200);
+    // A header given replaces the fault's own; the default body stays.
+    fake.fail_next_with_headers("POST", "/issues", 429, None, &[("Retry-After", "7")], 2);
+    for _ in 0..2 {
+        let r = call("POST", &format!("{repo}/issues"), json!({"title": "t"}));
+        assert_eq!((r.status, r.header("retry-after")), (429, Some("7")));
+        assert!(
+            r.json()["message"]
+                .as_str()
+                .unwrap()
+                .contains("secondary rate limit")
+        );
+    }
+    assert_eq!(
+        call("POST", &format!("{repo}/issues"), json!({"title": "t"})).status,
+        201
+    );
+
+    let log = fake.request_log();
+    let plain: Vec<(String, String, u16)> = log
+        .iter()
+        .map(|l| (l.method.clone(), l.path.clone(), l.status))
+        .collect();
+    assert_eq!(plain, fake.requests());
+    assert_eq!(
+        log.iter().map(|l| l.status).collect::<Vec<_>>(),
+        [404, 403, 200, 429, 429, 201]
+    );
+    assert!(log[0].at >= before);
+    assert!(log.windows(2).all(|w| w[0].at <= w[1].at));
+    assert!(log[5].at <= std::time::SystemTime::now());
+}
+
+#[test]
+fn another_repository_and_its_labels() {
+    let fake = FakeGitHub::start(FakeConfig {
+        owner: "org".to_owned(),
+        repo: "repo".to_owned(),
+        token: TOKEN.to_owned(),
+        ..FakeConfig::default()
+    });
+    let repo = format!("{}/repos/org/repo", fake.url());
+    assert_eq!(
+        get(&format!("{}/repos/acme/widgets/issues", fake.url())).status,
+        404
+    );
+    fake.add_label("deprecations", "d73a4a");
+    let label = call(
+        "POST",
+        &format!("{repo}/labels"),
+        json!({"name": "bug", "color": "#FF0000", "description": "broken"}),
+    );
+    assert_eq!(label.status, 201);
+    assert_eq!(label.json()["color"], "ff0000");
+    let bad = json!({"name": "x", "color": "red"});
+    assert_eq!(call("POST", &format!("{repo}/labels"), bad).status, 422);
+    let issue = call(
+        "POST",
+        &format!("{repo}/issues"),
+        json!({"title": "t", "labels": ["Deprecations", "new-one"]}),
+    );
+    assert_eq!(issue.status, 201);
+    assert_eq!(
+        issue.json()["html_url"],
+        "https://github.example/org/repo/issues/1"
+    );
+    assert_eq!(fake.labels(), ["deprecations", "bug", "new-one"]);
+    assert_eq!(fake.issue(1).labels, ["deprecations", "new-one"]);
+    assert_eq!(get(&format!("{repo}/labels/BUG")).json()["name"], "bug");
+}
+
+#[test]
 fn enterprise_layout_serves_under_api_v3() {
     let (fake, repo) = start(true);
     assert!(fake.url().ends_with("/api/v3"));

@@ -13,7 +13,8 @@
 //!
 //! Not modelled: the signature of an App's JWT (only its shape, `iss` and
 //! `exp` are checked: the fake has no public key), permissions (every known
-//! token may do everything), primary rate-limit headers, conditional
+//! token may do everything), primary rate-limit headers (a test sends them
+//! with [`FakeGitHub::fail_next_with_headers`]), conditional
 //! requests, other repositories, directory listings, and whether a run
 //! really waits on the environment a protection rule answer names.
 
@@ -23,11 +24,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, Query, RawPathParams, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, on};
@@ -158,6 +159,17 @@ pub struct ProtectionResponse {
     pub environment: String,
     pub state: String,
     pub comment: String,
+}
+
+/// A request the fake answered, for [`FakeGitHub::request_log`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoggedRequest {
+    pub method: String,
+    /// Path and query as received (`/api/v3/…` in the Enterprise layout).
+    pub path: String,
+    pub status: u16,
+    /// When the request arrived (before any latency).
+    pub at: SystemTime,
 }
 
 /// The fake GitHub API; clones share one server and one state.
@@ -415,6 +427,11 @@ impl FakeGitHub {
 
     // Inspection.
 
+    /// The repository's labels, in the order they were created.
+    pub fn labels(&self) -> Vec<String> {
+        self.hub().labels.iter().map(|l| l.name.clone()).collect()
+    }
+
     /// Every issue, by number.
     pub fn issues(&self) -> Vec<IssueState> {
         self.hub().issues.values().map(Issue::state).collect()
@@ -459,6 +476,11 @@ impl FakeGitHub {
             .collect()
     }
 
+    /// As [`FakeGitHub::requests`], with the time each request arrived.
+    pub fn request_log(&self) -> Vec<LoggedRequest> {
+        self.hub().log.clone()
+    }
+
     /// How many requests of `method` (`*`: any) went to a path below the
     /// base starting with `path_prefix` (`/repos/acme/widgets/issues` in
     /// either layout).
@@ -493,12 +515,39 @@ impl FakeGitHub {
         body: Option<Value>,
         times: usize,
     ) {
+        self.fail_next_with_headers(method, path_substring, status, body, &[], times);
+    }
+
+    /// As [`FakeGitHub::fail_next_with`], with these headers on the answer,
+    /// replacing the fault's own of the same name (such as `retry-after`);
+    /// e.g. GitHub's primary rate limit, a 403 with
+    /// `x-ratelimit-remaining: 0` and `x-ratelimit-reset: EPOCH_SECONDS`.
+    pub fn fail_next_with_headers(
+        &self,
+        method: &str,
+        path_substring: &str,
+        status: u16,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+        times: usize,
+    ) {
         let (method, path) = (method.to_owned(), path_substring.to_owned());
+        let headers = headers
+            .iter()
+            .map(|&(name, value)| {
+                let name = HeaderName::from_bytes(name.as_bytes())
+                    .unwrap_or_else(|_| panic!("a header name: {name}"));
+                let value = HeaderValue::from_str(value)
+                    .unwrap_or_else(|_| panic!("a value of {name}: {value}"));
+                (name, value)
+            })
+            .collect();
         let fault = Fault {
             method,
             path,
             status,
             body,
+            headers,
             times,
         };
         self.hub().faults.push(fault);
@@ -550,7 +599,7 @@ struct Hub {
     teams: HashMap<(String, String), Vec<String>>,
     protection: Vec<ProtectionResponse>,
     reruns: Vec<u64>,
-    log: Vec<Logged>,
+    log: Vec<LoggedRequest>,
     faults: Vec<Fault>,
     down: bool,
     latency: Duration,
@@ -694,17 +743,12 @@ struct Label {
     description: Option<String>,
 }
 
-struct Logged {
-    method: String,
-    path: String,
-    status: u16,
-}
-
 struct Fault {
     method: String,
     path: String,
     status: u16,
     body: Option<Value>,
+    headers: Vec<(HeaderName, HeaderValue)>,
     times: usize,
 }
 
@@ -1208,7 +1252,10 @@ impl Hub {
         if let Some(i) = fault {
             let f = &mut self.faults[i];
             f.times -= 1;
-            let response = fault_response(f.status, f.body.as_ref());
+            let mut response = fault_response(f.status, f.body.as_ref());
+            for (name, value) in &f.headers {
+                response.headers_mut().insert(name.clone(), value.clone());
+            }
             if f.times == 0 {
                 self.faults.remove(i);
             }
@@ -1460,6 +1507,7 @@ async fn gate(State(s): State<Shared>, req: Request, next: Next) -> Response {
         .path_and_query()
         .map_or("/", |p| p.as_str())
         .to_owned();
+    let at = SystemTime::now();
     let latency = lock(&s).latency;
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -1470,10 +1518,11 @@ async fn gate(State(s): State<Shared>, req: Request, next: Next) -> Response {
         None => next.run(req).await,
     };
     let status = response.status().as_u16();
-    lock(&s).log.push(Logged {
+    lock(&s).log.push(LoggedRequest {
         method,
         path,
         status,
+        at,
     });
     response
 }
