@@ -117,6 +117,9 @@ struct Pass {
     now: DateTime<Utc>,
     tracked: Vec<Tracked>,
     comment_keys: HashMap<u64, HashSet<String>>,
+    /// Each issue's exception, read once per pass (its events and the
+    /// approvers' team memberships).
+    exceptions: HashMap<u64, (Option<Grant>, Vec<Grant>)>,
     actions: Vec<Action>,
 }
 
@@ -291,22 +294,32 @@ impl Engine {
 
     /// Every open compliance issue, assessed at `now`. Reads only.
     pub async fn assess(&self, now: DateTime<Utc>) -> anyhow::Result<Vec<Assessment>> {
-        let tracked = self.tracked().await?;
-        let mut out = Vec::with_capacity(tracked.len());
-        for t in tracked {
-            out.push(self.assess_one(t, now).await?);
+        let mut pass = self.start(now).await?;
+        let mut out = Vec::with_capacity(pass.tracked.len());
+        for t in pass.tracked.clone() {
+            out.push(self.assess_in(&mut pass, t).await?);
         }
         Ok(out)
     }
 
-    async fn assess_one(&self, t: Tracked, now: DateTime<Utc>) -> anyhow::Result<Assessment> {
-        let (exception, ignored) = if t.has_label(&self.cfg.exception_label) {
-            self.exception(&t).await?
-        } else {
-            (None, Vec::new())
+    /// Where an open issue stands at the pass's time; each issue's
+    /// exception is read once per pass.
+    async fn assess_in(&self, pass: &mut Pass, t: Tracked) -> anyhow::Result<Assessment> {
+        let n = t.issue.number;
+        let (exception, ignored) = match pass.exceptions.get(&n) {
+            Some(e) => e.clone(),
+            None => {
+                let e = if t.has_label(&self.cfg.exception_label) {
+                    self.exception(&t).await?
+                } else {
+                    (None, Vec::new())
+                };
+                pass.exceptions.insert(n, e.clone());
+                e
+            }
         };
         Ok(Assessment {
-            overdue: now >= t.marker.deadline,
+            overdue: pass.now >= t.marker.deadline,
             tracked: t,
             exception,
             ignored,
@@ -318,6 +331,7 @@ impl Engine {
             now,
             tracked: self.tracked().await?,
             comment_keys: HashMap::new(),
+            exceptions: HashMap::new(),
             actions: Vec::new(),
         })
     }
@@ -744,7 +758,7 @@ impl Engine {
     async fn check_timers(&self, pass: &mut Pass, t: &Tracked) -> anyhow::Result<()> {
         let number = t.issue.number;
         let job = t.marker.job.clone();
-        let a = self.assess_one(t.clone(), pass.now).await?;
+        let a = self.assess_in(pass, t.clone()).await?;
         let mentions = t.marker.mentions().join(" ");
         let who = self
             .cfg
@@ -981,7 +995,7 @@ impl Engine {
     async fn sync_gate(&self, pass: &mut Pass) -> anyhow::Result<()> {
         let mut blocking = Vec::new();
         for t in pass.tracked.clone() {
-            let a = self.assess_one(t, pass.now).await?;
+            let a = self.assess_in(pass, t).await?;
             if a.blocks() {
                 blocking.push(a.tracked);
             }
@@ -1045,7 +1059,7 @@ impl Engine {
         })?;
         let mut blocking = Vec::new();
         for t in pass.tracked.clone() {
-            let a = self.assess_one(t, pass.now).await?;
+            let a = self.assess_in(pass, t).await?;
             if a.blocks() {
                 blocking.push(a.tracked);
             }
