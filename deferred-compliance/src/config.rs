@@ -54,6 +54,20 @@ pub struct Config {
     pub jobs: Vec<JobSpec>,
     /// GitHub login (lowercase) to Slack member ID.
     pub slack_users: BTreeMap<String, String>,
+    /// The `event`s of runs that count (default `push`): a pull request's
+    /// run never does, whatever its branch is called.
+    pub events: Vec<String>,
+    /// The bot's own login, when it cannot be asked (`GET /user` or
+    /// `GET /app`); only issues and comments by it are state.
+    pub bot_login: Option<String>,
+    /// Whether an open issue of a job that is no longer configured (or no
+    /// longer runs) still blocks deploys past its deadline.
+    pub unconfigured_jobs_block: bool,
+    /// How many pages a list may have before the pass stops with an error.
+    pub max_pages: usize,
+    /// How far back `serve` looks for failed webhook deliveries to ask
+    /// GitHub to send again.
+    pub redeliver_within: Duration,
 }
 
 /// One deferred job: a workflow, or one job of it.
@@ -135,6 +149,32 @@ struct Raw {
     jobs: Vec<RawJob>,
     #[serde(default)]
     slack_users: BTreeMap<String, String>,
+    #[serde(default = "default_events")]
+    events: Vec<String>,
+    #[serde(default)]
+    bot_login: Option<String>,
+    #[serde(default = "yes")]
+    unconfigured_jobs_block: bool,
+    #[serde(default = "default_max_pages")]
+    max_pages: usize,
+    #[serde(default = "default_redeliver_within")]
+    redeliver_within: String,
+}
+
+/// The run events a deferred job may be triggered by.
+pub const RUN_EVENTS: &[&str] = &["push", "schedule", "workflow_dispatch", "merge_group"];
+
+fn default_events() -> Vec<String> {
+    vec!["push".into()]
+}
+fn yes() -> bool {
+    true
+}
+fn default_max_pages() -> usize {
+    depgraph::github::MAX_PAGES
+}
+fn default_redeliver_within() -> String {
+    "3d".into()
 }
 
 #[derive(Deserialize)]
@@ -267,7 +307,35 @@ impl Config {
                 bail!("{name}: empty");
             }
         }
+        let mut events = Vec::new();
+        for (i, e) in raw.events.iter().enumerate() {
+            let e = e.trim();
+            if !RUN_EVENTS.contains(&e) {
+                bail!(
+                    "events[{i}]: `{e}` is not a trusted run event; expected one of {} \
+                     (pull-request runs never count)",
+                    RUN_EVENTS.join(", ")
+                );
+            }
+            events.push(e.to_owned());
+        }
+        if events.is_empty() {
+            bail!("events: empty; leave it out for runs triggered by `push`");
+        }
+        let bot_login = match raw.bot_login.as_deref().map(str::trim) {
+            None => None,
+            Some(l) if crate::text::is_login(l) => Some(l.to_owned()),
+            Some(l) => bail!("bot_login: expected a GitHub login such as `my-app[bot]`, got `{l}`"),
+        };
+        if raw.max_pages == 0 {
+            bail!("max_pages: expected at least 1");
+        }
         Ok(Config {
+            events,
+            bot_login,
+            unconfigured_jobs_block: raw.unconfigured_jobs_block,
+            max_pages: raw.max_pages,
+            redeliver_within: parse_duration(&raw.redeliver_within).context("redeliver_within")?,
             repository,
             branch: raw.branch.trim().to_owned(),
             deadline,

@@ -19,6 +19,7 @@ pub mod server;
 pub mod signature;
 pub mod slack;
 pub mod store;
+pub mod text;
 
 use std::io::{self, Write};
 use std::process::ExitCode;

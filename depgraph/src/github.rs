@@ -273,15 +273,37 @@ pub struct Issue {
     pub html_url: Option<String>,
     #[serde(default)]
     pub labels: Vec<Label>,
+    /// Who opened it: markers in a body count only when the tool itself
+    /// wrote them.
+    #[serde(default)]
+    pub user: Option<Login>,
     #[serde(default)]
     pull_request: Option<serde_json::Value>,
+}
+
+/// A GitHub account as lists show it.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+pub struct Login {
+    pub login: String,
 }
 
 impl Issue {
     pub fn body(&self) -> &str {
         self.body.as_deref().unwrap_or("")
     }
+
+    /// Whether `login` opened the issue (logins compare without case).
+    pub fn opened_by(&self, login: &str) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| u.login.eq_ignore_ascii_case(login))
+    }
 }
+
+/// The most pages [`Client::get_pages`] follows: 100 pages of 100 items.
+/// A `Link: rel="next"` that never ends (a broken proxy, a hostile
+/// Enterprise Server) is an error naming the endpoint, not a loop.
+pub const MAX_PAGES: usize = 100;
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct Label {
@@ -385,6 +407,10 @@ pub struct Client {
     crab: Octocrab,
     api_url: String,
     policy: RetryPolicy,
+    max_pages: usize,
+    /// Signed in as the GitHub App itself (its JWT), for the `/app`
+    /// endpoints; `None` with a token.
+    app: Option<Octocrab>,
 }
 
 impl Client {
@@ -428,6 +454,7 @@ impl Client {
             )
             .build()
             .map_err(|e| anyhow::anyhow!("cannot set up the HTTP client: {}", describe(&e)))?;
+        let app = matches!(credentials, Credentials::App { .. }).then(|| crab.clone());
         let crab = match credentials {
             Credentials::App {
                 installation_id, ..
@@ -440,7 +467,32 @@ impl Client {
             crab,
             api_url,
             policy,
+            max_pages: MAX_PAGES,
+            app,
         })
+    }
+
+    /// The same API signed in as the GitHub App (`/app`, `/app/hook/…`),
+    /// when the credentials are an App's.
+    pub fn as_app(&self) -> Option<Client> {
+        Some(Client {
+            crab: self.app.clone()?,
+            api_url: self.api_url.clone(),
+            policy: self.policy.clone(),
+            max_pages: self.max_pages,
+            app: None,
+        })
+    }
+
+    /// Whether the credentials are a GitHub App's.
+    pub fn is_app(&self) -> bool {
+        self.app.is_some()
+    }
+
+    /// Follows at most `pages` pages of a list (default [`MAX_PAGES`]).
+    pub fn with_max_pages(mut self, pages: usize) -> Client {
+        self.max_pages = pages.max(1);
+        self
     }
 
     /// The base URL requests go to.
@@ -592,7 +644,17 @@ impl Client {
     {
         let mut all = Vec::new();
         let mut next = Some(path.to_owned());
+        let mut pages = 0;
         while let Some(p) = next.take() {
+            pages += 1;
+            if pages > self.max_pages {
+                let endpoint = path.split('?').next().unwrap_or(path);
+                bail!(
+                    "GET {endpoint}: stopped after {} pages (the list does not end; \
+                     Link: rel=\"next\" keeps going)",
+                    self.max_pages
+                );
+            }
             let reply = self.send(Method::Get, &p, None::<&()>).await?;
             let value: serde_json::Value = parse(&reply.body, Method::Get, &p)?;
             let page = items(value).ok_or_else(|| {

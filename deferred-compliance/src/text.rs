@@ -1,0 +1,146 @@
+//! Text from users (pull request titles, branch and job names, logins,
+//! owners read from CODEOWNERS) made safe for where it goes: GitHub
+//! Markdown and Slack mrkdwn. The only live mentions in what the bot
+//! writes are the ones it means to make, and nothing a user wrote can open
+//! an HTML comment (which would hide the rest of a body) or a link.
+
+/// A GitHub login: 1–39 letters, digits or single hyphens, not starting
+/// or ending with one; an App's bot account ends in `[bot]`.
+pub fn is_login(s: &str) -> bool {
+    let s = s.strip_suffix("[bot]").unwrap_or(s);
+    !s.is_empty()
+        && s.len() <= 39
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+        && !s.contains("--")
+}
+
+/// A team's slug: letters, digits, `-` and `_`.
+fn is_slug(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 100
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+}
+
+/// An e-mail address as CODEOWNERS allows one: one `@`, a dotted domain,
+/// and nothing that Markdown or Slack would read as markup.
+fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    let plain = |p: &str| {
+        !p.is_empty()
+            && p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'+'))
+    };
+    plain(local) && plain(domain) && domain.contains('.') && !domain.contains('@')
+}
+
+/// The owner written as `@login`, `@org/team` or an e-mail address, in the
+/// form the bot tags it; `None` for anything else.
+pub fn owner(s: &str) -> Option<String> {
+    let s = s.trim();
+    if let Some(name) = s.strip_prefix('@') {
+        return match name.split_once('/') {
+            Some((org, team)) if is_login(org) && is_slug(team) => Some(s.to_owned()),
+            None if is_login(name) => Some(s.to_owned()),
+            _ => None,
+        };
+    }
+    is_email(s).then(|| s.to_owned())
+}
+
+/// Text for GitHub Markdown, inline: no mention, no HTML, no link, no
+/// emphasis or code span, no line break. `@name` gets a zero-width space
+/// after the `@` (what Renovate and Dependabot do), so it reads the same
+/// and pings nobody.
+pub fn markdown(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '@' => out.push_str("@&#8203;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '#' | '!' | '|' | '~' | '{' | '}' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\r' | '\n' | '\t' => out.push(' '),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text for Slack mrkdwn: `&`, `<` and `>` escaped, as Slack asks, so no
+/// `<!channel>`, `<@U…>` or `<url|text>` comes from a user; line breaks
+/// become spaces.
+pub fn slack(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\r' | '\n' | '\t' => out.push(' '),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A URL the bot links to, for Slack's `<url|text>`: only http(s) URLs
+/// without the characters that would end the link early.
+pub fn slack_url(url: &str) -> Option<&str> {
+    let ok = (url.starts_with("https://") || url.starts_with("http://"))
+        && !url.contains(['<', '>', '|', ' ', '\n']);
+    ok.then_some(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logins_and_owners() {
+        for ok in ["alice", "a-b", "Bob99", "compliance-bot[bot]", "x"] {
+            assert!(is_login(ok), "{ok}");
+        }
+        for bad in ["", "-a", "a-", "a--b", "a b", "<!channel>", "a/b", &"x".repeat(40)] {
+            assert!(!is_login(bad), "{bad}");
+        }
+        assert_eq!(owner("@acme/storage").as_deref(), Some("@acme/storage"));
+        assert_eq!(owner("@erin").as_deref(), Some("@erin"));
+        assert_eq!(owner("dev@acme.example").as_deref(), Some("dev@acme.example"));
+        for bad in [
+            "<!channel>",
+            "@org/every one",
+            "<https://evil.example|click>",
+            "@a/b/c",
+            "<!--",
+            "@<!here>",
+            "plain",
+            "a@b",
+        ] {
+            assert_eq!(owner(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn markdown_keeps_no_mention_html_or_link() {
+        let m = markdown("fix @org/everyone <!-- [x](https://e.example) `y`\nz");
+        assert!(!m.contains("<!--"), "{m}");
+        assert!(!m.contains("@org"), "{m}");
+        assert!(!m.contains("](") && !m.contains('\n'), "{m}");
+        assert_eq!(markdown("a_b"), "a\\_b");
+        assert_eq!(slack("<!channel> & <https://e|x>"), "&lt;!channel&gt; &amp; &lt;https://e|x&gt;");
+        assert_eq!(slack_url("https://x/y"), Some("https://x/y"));
+        assert_eq!(slack_url("https://x|evil"), None);
+        assert_eq!(slack_url("javascript:alert(1)"), None);
+    }
+}
