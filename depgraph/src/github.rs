@@ -478,7 +478,7 @@ impl Client {
         Some(Client {
             crab: self.app.clone()?,
             api_url: self.api_url.clone(),
-            policy: self.policy.clone(),
+            policy: self.policy,
             max_pages: self.max_pages,
             app: None,
         })
