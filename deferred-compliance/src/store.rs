@@ -88,23 +88,66 @@ pub fn backoff(attempts: u32) -> Duration {
     })
 }
 
+/// `PRAGMA quick_check`: `ok`, or the first problem it found (and how many
+/// more) as a `SQLITE_CORRUPT` error.
+fn quick_check(conn: &Connection) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare("PRAGMA quick_check")?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    let problems = rows.collect::<rusqlite::Result<Vec<String>>>()?;
+    if problems.iter().all(|p| p == "ok") {
+        return Ok(());
+    }
+    // The first row starts with `*** in database main ***` and a line break.
+    let first = problems[0].trim_start_matches("*** in database main ***");
+    let mut first = first.split_whitespace().collect::<Vec<_>>().join(" ");
+    if first.len() > 200 {
+        let mut end = 200;
+        while !first.is_char_boundary(end) {
+            end -= 1;
+        }
+        first.truncate(end);
+        first.push('…');
+    }
+    let more = match problems.len() - 1 {
+        0 => String::new(),
+        1 => ", and 1 more problem".to_owned(),
+        n => format!(", and {n} more problems"),
+    };
+    Err(rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
+        Some(format!("quick_check: {first}{more}")),
+    ))
+}
+
 impl Store {
     /// Opens the file, creating it and its schema if needed. The file is
     /// locked for as long as the store lives: two servers on one queue
     /// would handle the same job at once.
+    ///
+    /// A damaged file is refused here, not found out later by the worker:
+    /// `PRAGMA quick_check` reads every page once (well under a second for
+    /// the few hundred MB a 30-day queue may reach), and a server that
+    /// starts on a damaged queue would answer GitHub 2xx for deliveries it
+    /// may never be able to read back.
     pub fn open(path: &Path) -> anyhow::Result<Store> {
         Store::try_open(path).map_err(|e| {
-            let hint = match e.sqlite_error_code() {
-                Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
-                    " (is another `deferred-compliance serve` using it?)"
+            let shown = path.display();
+            match e.sqlite_error_code() {
+                Some(ErrorCode::DatabaseCorrupt) => anyhow::anyhow!(
+                    "cannot open the delivery queue {shown}: the SQLite file is damaged ({e}); \
+                     move it aside to start afresh"
+                ),
+                code => {
+                    let hint = match code {
+                        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+                            " (is another `deferred-compliance serve` using it?)"
+                        }
+                        Some(ErrorCode::NotADatabase) => " (pass --db with a new file's name)",
+                        _ => "",
+                    };
+                    anyhow::anyhow!("cannot open the delivery queue {shown}: {e}{hint}")
                 }
-                Some(ErrorCode::NotADatabase) => " (pass --db with a new file's name)",
-                _ => "",
-            };
-            anyhow::anyhow!(
-                "cannot open the delivery queue {}: {e}{hint}",
-                path.display()
-            )
+            }
         })
     }
 
@@ -116,6 +159,7 @@ impl Store {
         conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
         conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
         conn.pragma_update(None, "synchronous", "FULL")?;
+        quick_check(&conn)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         match version {
@@ -457,6 +501,55 @@ mod tests {
         let _held = Store::open(&path).unwrap();
         let e = format!("{:#}", Store::open(&path).err().unwrap());
         assert!(e.contains("database is locked (is another"), "{e}");
+    }
+
+    /// A queue of a few hundred pages, closed cleanly (so all of it is in
+    /// the main file, none in the WAL).
+    fn a_real_queue(path: &Path) {
+        let store = Store::open(path).unwrap();
+        let payload = "x".repeat(3000);
+        for i in 0..200 {
+            store
+                .accept(&format!("d-{i}"), "workflow_run", payload.as_bytes(), at(i))
+                .unwrap();
+        }
+        drop(store);
+        assert!(!path.with_extension("db-wal").exists(), "checkpointed");
+    }
+
+    #[test]
+    fn a_damaged_file_is_refused_with_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.db");
+        a_real_queue(&path);
+        // Garbage over pages 2 to 4: the header and the schema (page 1)
+        // are intact, so SQLite opens it without complaint.
+        let mut bytes = std::fs::read(&path).unwrap();
+        for (i, b) in bytes[4096..4 * 4096].iter_mut().enumerate() {
+            *b = (i * 7 + 13) as u8;
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        let e = format!("{:#}", Store::open(&path).err().unwrap());
+        let start = format!(
+            "cannot open the delivery queue {}: the SQLite file is damaged (quick_check: ",
+            path.display()
+        );
+        assert!(e.starts_with(&start), "{e}");
+        assert!(e.ends_with("); move it aside to start afresh"), "{e}");
+        assert!(!e.contains('\n') && !e.contains("***"), "{e}");
+
+        // Cut in the middle of a page.
+        a_real_queue(&path.with_file_name("r.db"));
+        let cut = path.with_file_name("r.db");
+        let len = std::fs::metadata(&cut).unwrap().len();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&cut)
+            .unwrap()
+            .set_len(len / 2 + 1000)
+            .unwrap();
+        let e = format!("{:#}", Store::open(&cut).err().unwrap());
+        assert!(e.contains("r.db: the SQLite file is damaged ("), "{e}");
     }
 
     #[test]
