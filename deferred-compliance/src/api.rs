@@ -50,6 +50,27 @@ pub struct Run {
     pub actor: Option<User>,
     #[serde(default)]
     pub triggering_actor: Option<User>,
+    /// What triggered the run: `push`, `schedule`, `pull_request`, ...
+    #[serde(default)]
+    pub event: Option<String>,
+    /// The repository the run's commit came from: a fork's for pull
+    /// requests from forks.
+    #[serde(default)]
+    pub head_repository: Option<RepoRef>,
+    #[serde(default)]
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+pub struct RepoRef {
+    pub full_name: String,
+}
+
+impl Run {
+    /// When the run finished (or was last touched), for deadlines.
+    pub fn finished_at(&self) -> Option<DateTime<Utc>> {
+        self.updated_at.or(self.created_at)
+    }
 }
 
 fn one() -> u64 {
@@ -106,7 +127,19 @@ pub struct Commit {
 #[derive(Clone, Debug, Deserialize)]
 pub struct Comment {
     #[serde(default)]
+    pub id: u64,
+    #[serde(default)]
     pub body: Option<String>,
+    #[serde(default)]
+    pub user: Option<User>,
+}
+
+impl Comment {
+    pub fn by(&self, login: &str) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| u.login.eq_ignore_ascii_case(login))
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -213,18 +246,58 @@ impl Api {
         Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
     }
 
-    pub async fn open_issues(&self, label: &str) -> anyhow::Result<Vec<Issue>> {
-        self.gh.list_issues(&self.repo, "open", &[label]).await
+    /// The bot's own login, as it appears as the author of the issues and
+    /// comments it writes: `slug[bot]` for a GitHub App, the token's user
+    /// for a personal token, `github-actions[bot]` for the `GITHUB_TOKEN` of
+    /// GitHub Actions (which may not read `GET /user`).
+    pub async fn me(&self) -> anyhow::Result<String> {
+        #[derive(Deserialize)]
+        struct App {
+            slug: String,
+        }
+        if let Some(app) = self.gh.as_app() {
+            let a: App = app.get("/app").await?;
+            return Ok(format!("{}[bot]", a.slug));
+        }
+        match self.gh.get::<User>("/user").await {
+            Ok(u) => Ok(u.login),
+            Err(e)
+                if github::status_of(&e) == Some(403)
+                    && std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") =>
+            {
+                Ok("github-actions[bot]".to_owned())
+            }
+            Err(e) => Err(e.context(
+                "cannot learn the bot's own login (set `bot_login` in the configuration)",
+            )),
+        }
     }
 
-    /// The closed issues with the label, most recently updated first (one
-    /// page: only the latest of each job matters).
-    pub async fn recently_closed_issues(&self, label: &str) -> anyhow::Result<Vec<Issue>> {
-        let path = self.path(&format!(
-            "issues?state=closed&labels={}&sort=updated&direction=desc&per_page=30",
+    /// The bot's issues a pass reads, newest first, deduplicated: every
+    /// open issue it opened or that carries `label`, and the last hundred
+    /// it opened that were closed. Both lists are asked for, because
+    /// people remove labels and GitHub's `creator` filter is the only
+    /// label-free way to find an issue; the caller checks each author.
+    pub async fn bot_issues(&self, creator: &str, label: &str) -> anyhow::Result<Vec<Issue>> {
+        let mine = self.path(&format!(
+            "issues?state=open&creator={}&per_page=100",
+            enc(creator)
+        ));
+        let labelled = self.path(&format!(
+            "issues?state=open&labels={}&per_page=100",
             enc(label)
         ));
-        self.gh.get(&path).await
+        let closed = self.path(&format!(
+            "issues?state=closed&creator={}&sort=updated&direction=desc&per_page=100",
+            enc(creator)
+        ));
+        let mut all: Vec<Issue> = self.gh.get_pages(&mine, Some).await?;
+        all.extend(self.gh.get_pages::<Issue, _>(&labelled, Some).await?);
+        all.extend(self.gh.get::<Vec<Issue>>(&closed).await?);
+        all.retain(|i| i.html_url.as_deref().is_none_or(|u| !u.contains("/pull/")));
+        all.sort_by_key(|i| std::cmp::Reverse(i.number));
+        all.dedup_by_key(|i| i.number);
+        Ok(all)
     }
 
     pub async fn create_issue(

@@ -76,16 +76,28 @@ pub struct Grant {
     pub at: Option<DateTime<Utc>>,
 }
 
-/// Where an open compliance issue stands at a moment.
+/// Where a job that may hold deploys stands at a moment: a job whose
+/// latest trusted run failed, or one with an open compliance issue.
 #[derive(Clone, Debug)]
 pub struct Assessment {
-    pub tracked: Tracked,
+    /// The job's key.
+    pub job: String,
+    /// Its open compliance issue; `None` while the job is red and its issue
+    /// was closed, unlabelled, deleted or transferred (the next pass files
+    /// it again).
+    pub tracked: Option<Tracked>,
+    /// The deadline, from facts only GitHub and the bot control: the first
+    /// failing run of the red streak and the bot's own markers.
+    pub deadline: DateTime<Utc>,
     /// The deadline has passed.
     pub overdue: bool,
     /// An exception by an authorised person is in force.
     pub exception: Option<Grant>,
     /// Exception labels added by people who may not grant one.
     pub ignored: Vec<Grant>,
+    /// Configuration drift: the job is no longer configured, or no longer
+    /// found in its workflow's runs.
+    pub warning: Option<String>,
 }
 
 impl Assessment {
@@ -111,11 +123,33 @@ fn verdict(conclusion: Option<&str>) -> Option<Verdict> {
     }
 }
 
+/// What the trusted runs say of one job.
+#[derive(Clone, Debug, Default)]
+struct JobState {
+    /// The latest decisive run and its verdict.
+    latest: Option<(Verdict, Run)>,
+    last_success: Option<Run>,
+    /// When the first failing run of the current red streak finished.
+    streak_start: Option<DateTime<Utc>>,
+}
+
 /// The state of one pass: what it has read, so each thing is read once,
 /// and what it did.
 struct Pass {
     now: DateTime<Utc>,
+    /// The bot's own login: only what it wrote is state.
+    me: String,
+    /// The open, labelled issues the bot opened, with their markers.
     tracked: Vec<Tracked>,
+    /// The bot's other issues with markers: closed, or unlabelled by
+    /// someone. They still count for deadlines.
+    history: Vec<Tracked>,
+    /// Each job's runs, read once per pass.
+    states: HashMap<String, JobState>,
+    /// Each red job's deadline.
+    deadlines: HashMap<String, DateTime<Utc>>,
+    /// Markers and keys written by others, drift: said once per pass.
+    warnings: Vec<String>,
     comment_keys: HashMap<u64, HashSet<String>>,
     /// Each issue's exception, read once per pass (its events and the
     /// approvers' team memberships).
@@ -136,12 +170,21 @@ impl Pass {
     fn tracked_for(&self, key: &str) -> Option<Tracked> {
         self.tracked.iter().find(|t| t.marker.job == key).cloned()
     }
+
+    fn warn(&mut self, text: String) {
+        tracing::warn!("{text}");
+        if !self.warnings.contains(&text) {
+            self.warnings.push(text);
+        }
+    }
 }
 
 pub struct Engine {
     pub cfg: Config,
     api: Api,
     slack: Option<Slack>,
+    /// The bot's login, learned once.
+    me: std::sync::OnceLock<String>,
 }
 
 impl Engine {
@@ -166,10 +209,15 @@ impl Engine {
 
     pub fn new(cfg: Config, gh: Client, slack: Option<Slack>) -> Engine {
         let api = Api {
-            gh,
+            gh: gh.with_max_pages(cfg.max_pages),
             repo: cfg.repository.clone(),
         };
-        Engine { cfg, api, slack }
+        Engine {
+            cfg,
+            api,
+            slack,
+            me: std::sync::OnceLock::new(),
+        }
     }
 
     /// Whether a webhook delivery is one the bot acts on; the others are
@@ -226,12 +274,19 @@ impl Engine {
                             .map(str::to_owned)
                     })
                     .unwrap_or_default();
-                if run.head_branch.as_deref() != Some(self.cfg.branch.as_str()) {
-                    return Ok(Vec::new());
-                }
                 let specs: Vec<&JobSpec> = self.cfg.jobs_of_workflow(&path).collect();
                 if specs.is_empty() {
                     return Ok(Vec::new());
+                }
+                if let Some(why) = self.distrust(&run) {
+                    let keys: Vec<String> = specs.iter().map(|s| s.key()).collect();
+                    tracing::info!("ignored run #{}: {why}", run.run_number);
+                    return Ok(vec![Action {
+                        job: keys.join(", "),
+                        issue: None,
+                        what: format!("ignored run #{}: {why}", run.run_number),
+                        failed: false,
+                    }]);
                 }
                 for spec in specs {
                     self.sync_job(&mut pass, spec, Some(&run)).await?;
@@ -272,15 +327,6 @@ impl Engine {
                 });
             }
         }
-        for t in pass.tracked.clone() {
-            if self.cfg.job_by_key(&t.marker.job).is_none() {
-                pass.act(
-                    &t.marker.job,
-                    Some(t.issue.number),
-                    "left alone: the job is no longer in the configuration",
-                );
-            }
-        }
         if let Err(e) = self.sync_gate(&mut pass).await {
             pass.actions.push(Action {
                 job: "-".into(),
@@ -289,81 +335,252 @@ impl Engine {
                 failed: true,
             });
         }
+        for w in pass.warnings.clone() {
+            pass.act("-", None, format!("warning: {w}"));
+        }
         Ok(pass.actions)
     }
 
-    /// Every open compliance issue, assessed at `now`. Reads only.
-    pub async fn assess(&self, now: DateTime<Utc>) -> anyhow::Result<Vec<Assessment>> {
+    /// Every job that may hold deploys, assessed at `now`, and the warnings
+    /// of the pass (markers by others, drift). Reads only.
+    pub async fn assess(
+        &self,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<(Vec<Assessment>, Vec<String>)> {
         let mut pass = self.start(now).await?;
-        let mut out = Vec::with_capacity(pass.tracked.len());
+        let out = self.assess_all(&mut pass).await?;
+        Ok((out, pass.warnings))
+    }
+
+    /// Every configured job whose latest trusted run failed, with or
+    /// without an open issue, then every other open issue (a job gone from
+    /// the configuration or from its workflow's runs).
+    async fn assess_all(&self, pass: &mut Pass) -> anyhow::Result<Vec<Assessment>> {
+        let mut out = Vec::new();
+        for spec in &self.cfg.jobs {
+            let key = spec.key();
+            let state = self.job_state(pass, spec, None).await?;
+            let open = pass.tracked_for(&key);
+            match (&state.latest, open) {
+                (Some((Verdict::Failure, _)), t) => {
+                    out.push(self.assess_job(pass, &key, t, None).await?);
+                }
+                (Some((Verdict::Success, _)), _) | (None, None) => {}
+                (None, Some(t)) => {
+                    let why = match &spec.job {
+                        Some(job) => format!(
+                            "#{}: job `{job}` is not in the latest runs of {} on {}: renamed or \
+                             removed? The issue {}",
+                            t.issue.number,
+                            spec.workflow,
+                            self.cfg.branch,
+                            self.drift_verdict()
+                        ),
+                        None => format!(
+                            "#{}: {} has no decisive run on {} in its latest runs; the issue {}",
+                            t.issue.number,
+                            spec.workflow,
+                            self.cfg.branch,
+                            self.drift_verdict()
+                        ),
+                    };
+                    pass.warn(why.clone());
+                    out.push(self.assess_job(pass, &key, Some(t), Some(why)).await?);
+                }
+            }
+        }
         for t in pass.tracked.clone() {
-            out.push(self.assess_in(&mut pass, t).await?);
+            if self.cfg.job_by_key(&t.marker.job).is_none() {
+                let why = format!(
+                    "#{}: job {} is no longer in the configuration; the issue {}",
+                    t.issue.number,
+                    t.marker.job,
+                    self.drift_verdict()
+                );
+                pass.warn(why.clone());
+                let key = t.marker.job.clone();
+                out.push(self.assess_job(pass, &key, Some(t), Some(why)).await?);
+            }
         }
         Ok(out)
     }
 
-    /// Where an open issue stands at the pass's time; each issue's
-    /// exception is read once per pass.
-    async fn assess_in(&self, pass: &mut Pass, t: Tracked) -> anyhow::Result<Assessment> {
-        let n = t.issue.number;
-        let (exception, ignored) = match pass.exceptions.get(&n) {
-            Some(e) => e.clone(),
-            None => {
-                let e = if t.has_label(&self.cfg.exception_label) {
-                    self.exception(&t).await?
-                } else {
-                    (None, Vec::new())
-                };
-                pass.exceptions.insert(n, e.clone());
-                e
+    fn drift_verdict(&self) -> &'static str {
+        if self.cfg.unconfigured_jobs_block {
+            "still blocks deploys past its deadline (`unconfigured_jobs_block = false` lets them go)"
+        } else {
+            "no longer blocks deploys (`unconfigured_jobs_block = false`)"
+        }
+    }
+
+    /// Where a job stands at the pass's time; each issue's exception is
+    /// read once per pass.
+    async fn assess_job(
+        &self,
+        pass: &mut Pass,
+        key: &str,
+        t: Option<Tracked>,
+        warning: Option<String>,
+    ) -> anyhow::Result<Assessment> {
+        let by_runs = pass.deadlines.get(key).copied();
+        let deadline = match (&t, by_runs) {
+            (Some(t), Some(d)) => d.min(t.marker.deadline),
+            (Some(t), None) => t.marker.deadline,
+            (None, Some(d)) => d,
+            (None, None) => pass.now + self.deadline_span(),
+        };
+        let (exception, ignored) = match &t {
+            None => (None, Vec::new()),
+            Some(t) => {
+                let n = t.issue.number;
+                match pass.exceptions.get(&n) {
+                    Some(e) => e.clone(),
+                    None => {
+                        let e = if t.has_label(&self.cfg.exception_label) {
+                            self.exception(t).await?
+                        } else {
+                            (None, Vec::new())
+                        };
+                        pass.exceptions.insert(n, e.clone());
+                        e
+                    }
+                }
             }
         };
+        let drifted_free = warning.is_some() && !self.cfg.unconfigured_jobs_block;
         Ok(Assessment {
-            overdue: pass.now >= t.marker.deadline,
+            job: key.to_owned(),
+            overdue: pass.now >= deadline && !drifted_free,
+            deadline,
             tracked: t,
             exception,
             ignored,
+            warning,
         })
     }
 
     async fn start(&self, now: DateTime<Utc>) -> anyhow::Result<Pass> {
-        Ok(Pass {
+        let me = self.me().await?;
+        let mut pass = Pass {
             now,
-            tracked: self.tracked().await?,
+            me,
+            tracked: Vec::new(),
+            history: Vec::new(),
+            states: HashMap::new(),
+            deadlines: HashMap::new(),
+            warnings: Vec::new(),
             comment_keys: HashMap::new(),
             exceptions: HashMap::new(),
             actions: Vec::new(),
-        })
+        };
+        self.read_issues(&mut pass).await?;
+        Ok(pass)
     }
 
-    /// The open issues with the label whose marker the bot wrote, oldest
-    /// first.
-    async fn tracked(&self) -> anyhow::Result<Vec<Tracked>> {
-        let issues = self.api.open_issues(&self.cfg.label).await?;
-        let mut tracked: Vec<Tracked> = issues
-            .into_iter()
-            .filter_map(|issue| {
-                let marker = issue::read_hidden::<Marker>(issue.body())?;
-                Some(Tracked { issue, marker })
-            })
-            .collect();
-        tracked.sort_by_key(|t| t.issue.number);
-        Ok(tracked)
+    /// The bot's login: `bot_login` from the configuration, else asked of
+    /// GitHub once.
+    async fn me(&self) -> anyhow::Result<String> {
+        if let Some(me) = self.me.get() {
+            return Ok(me.clone());
+        }
+        let me = match &self.cfg.bot_login {
+            Some(l) => l.clone(),
+            None => self.api.me().await?,
+        };
+        Ok(self.me.get_or_init(|| me).clone())
     }
 
-    /// Brings one job's issue in line with its latest decisive run.
-    async fn sync_job(
+    fn deadline_span(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.cfg.deadline).unwrap_or(chrono::Duration::MAX)
+    }
+
+    /// The bot's issues with markers, oldest first: the open, labelled ones
+    /// are tracked, the others kept for deadlines. A marker in an issue
+    /// someone else opened is not state.
+    async fn read_issues(&self, pass: &mut Pass) -> anyhow::Result<()> {
+        let issues = self.api.bot_issues(&pass.me, &self.cfg.label).await?;
+        for issue in issues {
+            let Some(marker) = issue::read_hidden::<Marker>(issue.body()) else {
+                continue;
+            };
+            if !issue.opened_by(&pass.me) {
+                let by = issue.user.as_ref().map_or("someone", |u| u.login.as_str());
+                pass.warn(format!(
+                    "#{}: ignored: its compliance marker was written by @{by}, not by the bot \
+                     (@{})",
+                    issue.number, pass.me
+                ));
+                continue;
+            }
+            let t = Tracked { issue, marker };
+            if t.issue.state == "open" && t.has_label(&self.cfg.label) {
+                pass.tracked.push(t);
+            } else {
+                pass.history.push(t);
+            }
+        }
+        pass.tracked.sort_by_key(|t| t.issue.number);
+        pass.history
+            .sort_by_key(|t| std::cmp::Reverse(t.issue.number));
+        Ok(())
+    }
+
+    /// Why a run does not count, if it does not: only runs of the
+    /// repository itself, on the branch, triggered by a trusted event. A
+    /// pull request from a fork whose branch is named `main` is not `main`.
+    fn distrust(&self, r: &Run) -> Option<String> {
+        let repo = self.cfg.repository.to_string();
+        match &r.head_repository {
+            Some(h) if h.full_name.eq_ignore_ascii_case(&repo) => {}
+            Some(h) => {
+                return Some(format!(
+                    "its commit comes from {}, not {repo}",
+                    crate::text::markdown(&h.full_name)
+                ));
+            }
+            None => return Some("it names no head repository".to_owned()),
+        }
+        match r.event.as_deref() {
+            Some(e) if self.cfg.events.iter().any(|x| x == e) => {}
+            Some(e) => {
+                return Some(format!(
+                    "it was triggered by `{}`, and only {} runs count (`events`)",
+                    crate::text::markdown(e),
+                    self.cfg.events.join(", ")
+                ));
+            }
+            None => return Some("it names no triggering event".to_owned()),
+        }
+        if r.head_branch.as_deref() != Some(self.cfg.branch.as_str()) {
+            return Some(format!(
+                "it ran on {}, not {}",
+                r.head_branch
+                    .as_deref()
+                    .map_or("no branch".to_owned(), crate::text::markdown),
+                self.cfg.branch
+            ));
+        }
+        None
+    }
+
+    /// What the trusted runs say of a job, read once per pass (and again
+    /// with an event's run, which may be newer than the list).
+    async fn job_state(
         &self,
         pass: &mut Pass,
         spec: &JobSpec,
         event_run: Option<&Run>,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<JobState> {
         let key = spec.key();
+        if event_run.is_none()
+            && let Some(s) = pass.states.get(&key)
+        {
+            return Ok(s.clone());
+        }
         let mut runs = self
             .api
             .recent_runs(&spec.workflow, &self.cfg.branch)
             .await?;
-        // The event's run may be newer than what the list shows yet.
         if let Some(r) = event_run {
             match runs.iter_mut().find(|x| x.id == r.id) {
                 Some(x) if x.run_attempt < r.run_attempt => *x = r.clone(),
@@ -372,30 +589,37 @@ impl Engine {
             }
         }
         runs.retain(|r| {
-            r.head_branch
-                .as_deref()
-                .is_none_or(|b| b == self.cfg.branch)
-                && r.status.as_deref().is_none_or(|s| s == "completed")
+            if let Some(why) = self.distrust(r) {
+                tracing::debug!("{key}: ignored run #{}: {why}", r.run_number);
+                return false;
+            }
+            r.status.as_deref().is_none_or(|s| s == "completed")
         });
         runs.sort_by_key(|r| std::cmp::Reverse((r.run_number, r.run_attempt, r.id)));
 
         // The newest failure and the newest success by run number; which of
-        // the two is the newer is then decided by commit order.
+        // the two is the newer is then decided by commit order. The
+        // failures newer than the newest success are the red streak.
         let (mut failure, mut success) = (None::<Run>, None::<Run>);
+        let mut streak: Vec<Run> = Vec::new();
         for r in &runs {
             if failure.is_some() && success.is_some() {
                 break;
             }
-            let v = match self.verdict_of(spec, r).await? {
-                Some(v) => v,
-                None => continue,
+            let Some(v) = self.verdict_of(spec, r).await? else {
+                continue;
             };
+            if v == Verdict::Failure && success.is_none() {
+                streak.push(r.clone());
+            }
             match v {
                 Verdict::Failure if failure.is_none() => failure = Some(r.clone()),
                 Verdict::Success if success.is_none() => success = Some(r.clone()),
                 _ => {}
             }
         }
+        // Past the newest failure and success, the streak goes on as long
+        // as the runs keep failing.
         let last_success = success.clone();
         let latest = match (failure, success) {
             (Some(f), Some(s)) => {
@@ -409,17 +633,70 @@ impl Engine {
             (None, Some(s)) => Some((Verdict::Success, s)),
             (None, None) => None,
         };
+        let mut state = JobState {
+            latest,
+            last_success,
+            streak_start: None,
+        };
+        if let Some((Verdict::Failure, f)) = &state.latest {
+            if streak.is_empty() {
+                streak.push(f.clone());
+            }
+            state.streak_start = streak.iter().filter_map(Run::finished_at).min();
+            let deadline = self.streak_deadline(pass, &key, &state);
+            pass.deadlines.insert(key.clone(), deadline);
+        } else {
+            pass.deadlines.remove(&key);
+        }
+        pass.states.insert(key, state.clone());
+        Ok(state)
+    }
+
+    /// A red job's deadline: the first failing run of its streak plus the
+    /// allowed time, or the earliest deadline the bot itself wrote for the
+    /// streak, whichever is earlier. Nothing a person does to an issue can
+    /// make it later.
+    fn streak_deadline(&self, pass: &Pass, key: &str, state: &JobState) -> DateTime<Utc> {
+        let span = self.deadline_span();
+        let mut best = pass.now.checked_add_signed(span).unwrap_or(DateTime::<Utc>::MAX_UTC);
+        if let Some(t) = state.streak_start.and_then(|t| t.checked_add_signed(span)) {
+            best = best.min(t);
+        }
+        for t in pass.tracked.iter().chain(&pass.history) {
+            let m = &t.marker;
+            let in_streak = state
+                .last_success
+                .as_ref()
+                .is_none_or(|s| m.run_number > s.run_number);
+            if m.job == key && in_streak {
+                best = best.min(m.deadline);
+            }
+        }
+        best
+    }
+
+    /// Brings one job's issue in line with its latest decisive run.
+    async fn sync_job(
+        &self,
+        pass: &mut Pass,
+        spec: &JobSpec,
+        event_run: Option<&Run>,
+    ) -> anyhow::Result<()> {
+        let key = spec.key();
+        let state = self.job_state(pass, spec, event_run).await?;
         let open = pass.tracked_for(&key);
-        match (latest, open) {
+        match (state.latest.clone(), open) {
             (Some((Verdict::Failure, f)), Some(t)) => {
                 let number = t.issue.number;
-                if f.id != t.marker.run_id && f.run_number >= t.marker.run_number {
+                let same = f.id == t.marker.run_id && f.run_attempt <= t.marker.run_attempt;
+                if !same && f.run_number >= t.marker.run_number {
+                    let deadline = pass.deadlines.get(&key).copied().unwrap_or(t.marker.deadline);
                     let text = format!(
                         "The job failed again: [run #{}]({}) on `{}`. The deadline stays {}.",
                         f.run_number,
                         f.html_url.as_deref().unwrap_or(""),
                         short(&f.head_sha),
-                        utc(t.marker.deadline)
+                        utc(deadline.min(t.marker.deadline))
                     );
                     let k = format!("failed-again:{}:{}", f.id, f.run_attempt);
                     if self.ensure_comment(pass, number, &k, &text).await? {
@@ -453,21 +730,12 @@ impl Engine {
                     }
                     return Ok(());
                 }
-                let carried = self
-                    .closed_while_failing(&key, last_success.as_ref())
-                    .await?;
-                let t = self.open_issue(pass, spec, &f, carried).await?;
+                let carried = self.continued(pass, &key, &state).await?;
+                let t = self.open_issue(pass, spec, &f, &state, carried).await?;
                 self.check_timers(pass, &t).await?;
             }
             (Some((Verdict::Success, s)), Some(t)) => {
-                let opened_by = Run {
-                    id: t.marker.run_id,
-                    run_number: t.marker.run_number,
-                    run_attempt: 1,
-                    head_sha: t.marker.sha.clone(),
-                    ..s.clone()
-                };
-                if s.id != t.marker.run_id && self.newer(&s, &opened_by).await? {
+                if self.heals(&s, &t.marker).await? {
                     self.close_issue(pass, &t, &s).await?;
                 } else {
                     pass.act(
@@ -485,6 +753,22 @@ impl Engine {
             (None, Some(t)) => self.check_timers(pass, &t).await?,
         }
         Ok(())
+    }
+
+    /// Whether a green run comes after the failure a marker records: a
+    /// later attempt of the same run, or a newer run.
+    async fn heals(&self, s: &Run, m: &Marker) -> anyhow::Result<bool> {
+        if s.id == m.run_id {
+            return Ok(s.run_attempt > m.run_attempt);
+        }
+        let opened_by = Run {
+            id: m.run_id,
+            run_number: m.run_number,
+            run_attempt: m.run_attempt,
+            head_sha: m.sha.clone(),
+            ..s.clone()
+        };
+        self.newer(s, &opened_by).await
     }
 
     /// What a run concluded for the job: the whole run's conclusion, or
@@ -537,39 +821,45 @@ impl Engine {
         }
     }
 
-    /// The job's compliance issue that was closed while the job was still
-    /// failing (by a person: the bot closes only on a newer green run), if
-    /// the latest one is such. A new issue then keeps its timer, so closing
-    /// the issue by hand does not buy another 72 hours.
-    async fn closed_while_failing(
+    /// The bot's latest issue of the job's red streak that someone closed
+    /// or unlabelled, with what happened to it, for the new issue to say
+    /// "This continues #N".
+    async fn continued(
         &self,
+        pass: &Pass,
         key: &str,
-        last_success: Option<&Run>,
-    ) -> anyhow::Result<Option<(u64, Marker)>> {
-        let closed = self.api.recently_closed_issues(&self.cfg.label).await?;
-        for issue in closed {
-            let Some(m) = issue::read_hidden::<Marker>(issue.body()) else {
-                continue;
-            };
-            if m.job != key {
-                continue;
-            }
-            let healed = match last_success {
-                Some(s) => {
-                    let opened_by = Run {
-                        id: m.run_id,
-                        run_number: m.run_number,
-                        run_attempt: 1,
-                        head_sha: m.sha.clone(),
-                        ..s.clone()
-                    };
-                    s.id != m.run_id && self.newer(s, &opened_by).await?
-                }
-                None => false,
-            };
-            return Ok((!healed).then_some((issue.number, m)));
-        }
-        Ok(None)
+        state: &JobState,
+    ) -> anyhow::Result<Option<(u64, String)>> {
+        let Some(t) = pass.history.iter().find(|t| {
+            t.marker.job == key
+                && state
+                    .last_success
+                    .as_ref()
+                    .is_none_or(|s| t.marker.run_number > s.run_number)
+        }) else {
+            return Ok(None);
+        };
+        let n = t.issue.number;
+        let events = self.api.issue_events(n).await?;
+        let label = &self.cfg.label;
+        let who = |e: &crate::api::IssueEvent| {
+            e.actor
+                .as_ref()
+                .filter(|a| crate::text::is_login(&a.login))
+                .map_or("someone".to_owned(), |a| format!("@{}", a.login))
+        };
+        let last = events.iter().rev().find(|e| {
+            e.event == "closed"
+                || (e.event == "unlabeled"
+                    && e.label.as_ref().is_some_and(|l| l.name.eq_ignore_ascii_case(label)))
+        });
+        let what = match last {
+            Some(e) if e.event == "closed" => format!("which {} closed", who(e)),
+            Some(e) => format!("from which {} removed the `{label}` label", who(e)),
+            None if t.issue.state == "open" => format!("which lost the `{label}` label"),
+            None => "which was closed".to_owned(),
+        };
+        Ok(Some((n, what)))
     }
 
     async fn open_issue(
@@ -577,7 +867,8 @@ impl Engine {
         pass: &mut Pass,
         spec: &JobSpec,
         f: &Run,
-        carried: Option<(u64, Marker)>,
+        state: &JobState,
+        carried: Option<(u64, String)>,
     ) -> anyhow::Result<Tracked> {
         let key = spec.key();
         // The pull request that brought the commit, its author and files.
@@ -594,7 +885,7 @@ impl Engine {
                 }
             }
         };
-        let (author, files, base) = match &pull {
+        let (author, files, base): (Option<String>, _, _) = match &pull {
             Some(p) => {
                 let files = self.api.pull_files(p.number).await?;
                 (Some(p.user.login.clone()), files, p.base.sha.clone())
@@ -611,6 +902,7 @@ impl Engine {
                 (author, c.files, base)
             }
         };
+        let author = author.filter(|a| crate::text::is_login(a));
         let mut paths: Vec<&str> = Vec::new();
         for file in &files {
             paths.push(&file.filename);
@@ -626,15 +918,13 @@ impl Engine {
             sha: f.head_sha.clone(),
             run_id: f.id,
             run_number: f.run_number,
-            opened_at: carried.as_ref().map_or(pass.now, |(_, m)| m.opened_at),
-            deadline: carried.as_ref().map_or_else(
-                || {
-                    pass.now
-                        + chrono::Duration::from_std(self.cfg.deadline)
-                            .unwrap_or(chrono::Duration::MAX)
-                },
-                |(_, m)| m.deadline,
-            ),
+            run_attempt: f.run_attempt,
+            opened_at: state.streak_start.map_or(pass.now, |t| t.min(pass.now)),
+            deadline: pass
+                .deadlines
+                .get(&key)
+                .copied()
+                .unwrap_or_else(|| pass.now + self.deadline_span()),
             author: author.clone(),
             owners: owners.clone(),
         };
@@ -653,10 +943,10 @@ impl Engine {
         if extra > 0 {
             body.push_str(&format!("\n({extra} more code owners are not tagged.)\n"));
         }
-        if let Some((n, _)) = &carried {
+        if let Some((n, what)) = &carried {
             body.push_str(&format!(
-                "\nThis continues #{n}, which was closed while the job was still failing: its \
-                 timer carries over.\n"
+                "\nThis continues #{n}, {what} while the job was still failing: its deadline \
+                 carries over.\n"
             ));
         }
         let title = issue::title(spec, &f.head_sha);
@@ -716,8 +1006,17 @@ impl Engine {
             let mut owners: Vec<String> = Vec::new();
             for p in paths {
                 for o in co.owners(p) {
-                    if !owners.iter().any(|x| x.eq_ignore_ascii_case(o)) {
-                        owners.push(o.to_owned());
+                    let Some(o) = crate::text::owner(o) else {
+                        let shown: String = o.chars().take(80).collect();
+                        eprintln!(
+                            "deferred-compliance: warning: {candidate}: owner {shown:?} is not a \
+                             GitHub login, @org/team or e-mail address; not tagged"
+                        );
+                        tracing::warn!("{candidate}: owner {shown:?} dropped");
+                        continue;
+                    };
+                    if !owners.iter().any(|x| x.eq_ignore_ascii_case(&o)) {
+                        owners.push(o);
                     }
                 }
             }
@@ -758,7 +1057,9 @@ impl Engine {
     async fn check_timers(&self, pass: &mut Pass, t: &Tracked) -> anyhow::Result<()> {
         let number = t.issue.number;
         let job = t.marker.job.clone();
-        let a = self.assess_in(pass, t.clone()).await?;
+        let a = self
+            .assess_job(pass, &job, Some(t.clone()), None)
+            .await?;
         let mentions = t.marker.mentions().join(" ");
         let who = self
             .cfg
@@ -820,7 +1121,7 @@ impl Engine {
                 .await;
             }
         }
-        let deadline = t.marker.deadline;
+        let deadline = a.deadline;
         if pass.now < deadline {
             let left = (deadline - pass.now).to_std().unwrap_or_default();
             let due = self.cfg.reminders.iter().filter(|r| left <= **r).min();
@@ -969,15 +1270,44 @@ impl Engine {
         key: &str,
         text: &str,
     ) -> anyhow::Result<bool> {
-        if let std::collections::hash_map::Entry::Vacant(slot) = pass.comment_keys.entry(number) {
-            let keys = self
-                .api
-                .comments(number)
-                .await?
+        if !pass.comment_keys.contains_key(&number) {
+            // Only the bot's own comments carry state; a comment by anyone
+            // else that imitates a key is answered once and counts for
+            // nothing.
+            let comments = self.api.comments(number).await?;
+            let mut keys: HashSet<String> = comments
                 .iter()
+                .filter(|c| c.by(&pass.me))
                 .filter_map(|c| c.body.as_deref().and_then(issue::comment_key))
                 .collect();
-            slot.insert(keys);
+            for c in &comments {
+                if c.by(&pass.me) || c.body.as_deref().and_then(issue::comment_key).is_none() {
+                    continue;
+                }
+                let reply_key = format!("imitation-ignored:{}", c.id);
+                if keys.contains(&reply_key) {
+                    continue;
+                }
+                let who = c
+                    .user
+                    .as_ref()
+                    .filter(|u| crate::text::is_login(&u.login))
+                    .map_or("someone".to_owned(), |u| format!("@{}", u.login));
+                let text = format!(
+                    "A comment by {who} carries this bot's hidden marker: it is ignored. Only \
+                     the bot's own comments record reminders, the deadline and exceptions; an \
+                     exception is granted by an approver adding the `{}` label.",
+                    self.cfg.exception_label
+                );
+                self.api.comment(number, &keyed(&reply_key, &text)).await?;
+                pass.act(
+                    "-",
+                    Some(number),
+                    format!("answered a comment imitating the bot's marker ({who})"),
+                );
+                keys.insert(reply_key);
+            }
+            pass.comment_keys.insert(number, keys);
         }
         if pass.comment_keys[&number].contains(key) {
             return Ok(false);
@@ -993,29 +1323,31 @@ impl Engine {
     /// The deploy gate as a commit status on the branch head: failing while
     /// an issue blocks deploys, success again once none does.
     async fn sync_gate(&self, pass: &mut Pass) -> anyhow::Result<()> {
-        let mut blocking = Vec::new();
-        for t in pass.tracked.clone() {
-            let a = self.assess_in(pass, t).await?;
-            if a.blocks() {
-                blocking.push(a.tracked);
-            }
-        }
+        let blocking: Vec<Assessment> = self
+            .assess_all(pass)
+            .await?
+            .into_iter()
+            .filter(Assessment::blocks)
+            .collect();
         let head = self.api.branch_head(&self.cfg.branch).await?;
         let current = self.api.status_of(&head, &self.cfg.status_context).await?;
         if let Some(first) = blocking.first() {
             if current.as_deref() != Some("failure") {
-                let description = format!(
-                    "Deploys blocked: {} past its deadline (#{})",
-                    first.marker.job, first.issue.number
-                );
-                let url = first.url();
+                let description = match &first.tracked {
+                    Some(t) => format!(
+                        "Deploys blocked: {} past its deadline (#{})",
+                        first.job, t.issue.number
+                    ),
+                    None => format!("Deploys blocked: {} past its deadline", first.job),
+                };
+                let url = first.tracked.as_ref().map(Tracked::url).unwrap_or_default();
                 self.api
                     .set_status(
                         &head,
                         "failure",
                         &self.cfg.status_context,
                         &description,
-                        Some(&url),
+                        Some(url.as_str()).filter(|u| !u.is_empty()),
                     )
                     .await?;
                 pass.act(
@@ -1057,25 +1389,27 @@ impl Engine {
         let run_id = run_id_of_callback(callback).with_context(|| {
             format!("`deployment_callback_url` names no workflow run: {callback}")
         })?;
-        let mut blocking = Vec::new();
-        for t in pass.tracked.clone() {
-            let a = self.assess_in(pass, t).await?;
-            if a.blocks() {
-                blocking.push(a.tracked);
-            }
-        }
+        let blocking: Vec<Assessment> = self
+            .assess_all(pass)
+            .await?
+            .into_iter()
+            .filter(Assessment::blocks)
+            .collect();
         let approve = blocking.is_empty();
         let comment = if approve {
             "No deferred job is past its deadline.".to_owned()
         } else {
             let list: Vec<String> = blocking
                 .iter()
-                .map(|t| {
+                .map(|a| {
                     format!(
-                        "{} is failing past its deadline {} ({})",
-                        t.marker.job,
-                        rfc3339(t.marker.deadline),
-                        t.url()
+                        "{} is failing past its deadline {}{}",
+                        a.job,
+                        rfc3339(a.deadline),
+                        a.tracked
+                            .as_ref()
+                            .map(|t| format!(" ({})", t.url()))
+                            .unwrap_or_default()
                     )
                 })
                 .collect();

@@ -21,6 +21,10 @@ pub struct Marker {
     pub sha: String,
     pub run_id: u64,
     pub run_number: u64,
+    /// The attempt of the run that failed: a later attempt of the same run
+    /// that passes closes the issue.
+    #[serde(default = "first_attempt")]
+    pub run_attempt: u64,
     pub opened_at: DateTime<Utc>,
     pub deadline: DateTime<Utc>,
     /// The pull request's author (or the commit's), without `@`.
@@ -29,6 +33,10 @@ pub struct Marker {
     /// The code owners tagged, as written in CODEOWNERS.
     #[serde(default)]
     pub owners: Vec<String>,
+}
+
+fn first_attempt() -> u64 {
+    1
 }
 
 impl Marker {
@@ -127,7 +135,10 @@ pub fn body(cfg: &Config, marker: &Marker, f: &Failure<'_>) -> String {
         f.commit_url
     ));
     if let Some((n, t)) = &f.pull {
-        b.push_str(&format!("It came with #{n} ({t}).\n\n"));
+        b.push_str(&format!(
+            "It came with #{n} ({}).\n\n",
+            crate::text::markdown(t)
+        ));
     }
     let mentions = marker.mentions();
     if !mentions.is_empty() {
@@ -180,6 +191,7 @@ mod tests {
             sha: "0123456789abcdef".into(),
             run_id: 7,
             run_number: 3,
+            run_attempt: 1,
             opened_at: "2026-11-22T09:00:00Z".parse().unwrap(),
             deadline: "2026-11-25T09:00:00Z".parse().unwrap(),
             author: Some("alice".into()),

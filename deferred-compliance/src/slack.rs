@@ -113,7 +113,7 @@ pub fn mentions(github: &[String], slack_users: &BTreeMap<String, String>) -> St
             let login = m.trim_start_matches('@').to_ascii_lowercase();
             match slack_users.get(&login) {
                 Some(id) => format!("<@{id}>"),
-                None => m.clone(),
+                None => escape(m),
             }
         })
         .collect::<Vec<_>>()

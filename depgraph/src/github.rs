@@ -519,15 +519,11 @@ impl Client {
             path.push_str("&labels=");
             path.push_str(&joined.join(","));
         }
-        let mut issues = Vec::new();
-        let mut next = Some(path);
-        while let Some(p) = next.take() {
-            let reply = self.send(Method::Get, &p, None::<&()>).await?;
-            let page: Vec<Issue> = parse(&reply.body, Method::Get, &p)?;
-            issues.extend(page.into_iter().filter(|i| i.pull_request.is_none()));
-            next = reply.next.map(|url| path_and_query(&url).to_owned());
-        }
-        Ok(issues)
+        let issues: Vec<Issue> = self.get_pages(&path, Some).await?;
+        Ok(issues
+            .into_iter()
+            .filter(|i| i.pull_request.is_none())
+            .collect())
     }
 
     pub async fn create_issue(&self, repo: &Repo, issue: &NewIssue<'_>) -> anyhow::Result<Issue> {

@@ -117,6 +117,9 @@ pub struct RunSpec<'a> {
     pub pull_requests: Vec<u64>,
     /// Default: the head commit's author, or `octocat`.
     pub actor: Option<&'a str>,
+    /// `owner/name` the commit comes from; default the repository itself
+    /// (a fork's for a pull request from a fork).
+    pub head_repository: Option<&'a str>,
 }
 
 /// An issue as a test inspects it.
@@ -329,6 +332,10 @@ impl FakeGitHub {
             pull_requests: spec.pull_requests,
             triggering_actor: actor.clone(),
             actor,
+            head_repository: spec.head_repository.map_or_else(
+                || format!("{}/{}", h.config.owner, h.config.repo),
+                str::to_owned,
+            ),
             jobs,
         };
         h.runs.insert(id, run);
@@ -398,6 +405,40 @@ impl FakeGitHub {
             h.label_issue(n, l, &bot).ok().expect("the issue exists");
         }
         n
+    }
+
+    /// Opens an issue as `login` (not the bot), with `labeled` events by
+    /// `login` for its labels; returns its number.
+    pub fn add_issue_by(&self, login: &str, title: &str, body: &str, labels: &[&str]) -> u64 {
+        let mut h = self.hub();
+        let n = h.create_issue(title, Some(body), login);
+        for l in labels {
+            h.label_issue(n, l, login).ok().expect("the issue exists");
+        }
+        n
+    }
+
+    /// Deletes an issue, or transfers it away: it is gone from the
+    /// repository's lists.
+    pub fn delete_issue(&self, issue: u64) {
+        let gone = self.hub().issues.remove(&issue);
+        assert!(gone.is_some(), "no issue {issue}");
+    }
+
+    /// Replaces an issue's body as someone editing it in the web UI.
+    pub fn edit_issue_body(&self, issue: u64, body: &str) {
+        let mut h = self.hub();
+        let i = h.issue_mut(issue).ok().unwrap_or_else(|| panic!("no issue {issue}"));
+        i.body = Some(body.to_owned());
+    }
+
+    /// Starts the next attempt of a completed run, as "Re-run failed jobs"
+    /// in the web UI does; finish it with [`FakeGitHub::set_run`].
+    pub fn rerun(&self, id: u64) {
+        let mut h = self.hub();
+        let run = h.runs.get_mut(&id).unwrap_or_else(|| panic!("no run {id}"));
+        run.run_attempt += 1;
+        (run.status, run.conclusion) = ("queued".to_owned(), None);
     }
 
     /// Adds a label to an issue as `login` did, recording `labeled`.
@@ -646,6 +687,7 @@ struct Run {
     pull_requests: Vec<u64>,
     actor: String,
     triggering_actor: String,
+    head_repository: String,
     /// The jobs of every attempt.
     jobs: Vec<Job>,
 }
@@ -927,6 +969,11 @@ impl Hub {
                 "author": {"name": author, "email": format!("{author}@users.noreply.github.example")},
             },
             "repository": {"id": 1, "name": c.repo, "full_name": format!("{}/{}", c.owner, c.repo)},
+            "head_repository": {
+                "name": r.head_repository.split('/').nth(1).unwrap_or(""),
+                "full_name": r.head_repository,
+                "fork": !r.head_repository.eq_ignore_ascii_case(&format!("{}/{}", c.owner, c.repo)),
+            },
         })
     }
 
@@ -1342,6 +1389,8 @@ struct Req {
     query: HashMap<String, String>,
     uri: Uri,
     body: Bytes,
+    /// The credential after `Bearer ` or `token `.
+    bearer: Option<String>,
 }
 
 impl Req {
@@ -1568,6 +1617,7 @@ fn github_routes() -> Router<Shared> {
         POST "/repos/{o}/{r}/labels" => create_label,
         GET "/orgs/{org}/teams/{team}/memberships/{user}" => membership,
         GET "/app" => get_app,
+        GET "/user" => get_user,
         POST "/app/installations/{id}/access_tokens" => installation_token,
     }
 }
@@ -1578,7 +1628,13 @@ fn endpoint(method: MethodFilter, op: Op) -> MethodRouter<Shared> {
     let handler = move |State(s): State<Shared>,
                         params: RawPathParams,
                         OriginalUri(uri): OriginalUri,
+                        headers: HeaderMap,
                         body: Bytes| async move {
+        let bearer = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("token ")))
+            .map(|v| v.trim().to_owned());
         let params = params
             .iter()
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -1591,6 +1647,7 @@ fn endpoint(method: MethodFilter, op: Op) -> MethodRouter<Shared> {
             query,
             uri,
             body,
+            bearer,
         };
         op(&mut lock(&s), &req)
     };
@@ -1847,8 +1904,11 @@ impl Hub {
         let state = req.query("state").unwrap_or("open");
         let labels = req.query("labels").unwrap_or("").split(',').map(str::trim);
         let labels: Vec<&str> = labels.filter(|l| !l.is_empty()).collect();
+        let creator = req.query("creator");
         let issues = self.issues.values().rev().filter(|i| {
-            (state == "all" || i.state == state) && labels.iter().all(|l| i.has_label(l).is_some())
+            (state == "all" || i.state == state)
+                && labels.iter().all(|l| i.has_label(l).is_some())
+                && creator.is_none_or(|c| c.eq_ignore_ascii_case(&i.user))
         });
         let issues = issues.map(|i| self.issue_json(i)).collect();
         self.paged(req, issues, None)
@@ -2018,6 +2078,15 @@ impl Hub {
             return Err(not_found());
         }
         ok(json!({"role": "member", "state": "active"}))
+    }
+
+    /// The token's user: the bot for the personal token; an installation
+    /// token is refused, as GitHub refuses it.
+    fn get_user(&mut self, req: &Req) -> Answer {
+        if req.bearer.as_deref() == Some(self.config.token.as_str()) {
+            return ok(user(&self.config.bot_login));
+        }
+        Err(fail(403, "Resource not accessible by integration"))
     }
 
     fn get_app(&mut self, _: &Req) -> Answer {

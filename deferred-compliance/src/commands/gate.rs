@@ -27,6 +27,7 @@ struct GateJson<'a> {
     deploys: &'static str,
     blocking: Vec<super::IssueJson<'a>>,
     excepted: Vec<super::IssueJson<'a>>,
+    warnings: &'a [String],
     now: String,
 }
 
@@ -34,7 +35,7 @@ pub fn run(args: &GateArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
     let cfg = args.common.load()?;
     let now = args.common.now();
     let runtime = super::runtime()?;
-    let assessed: Vec<Assessment> = runtime.block_on(async {
+    let (assessed, warnings): (Vec<Assessment>, Vec<String>) = runtime.block_on(async {
         let engine = super::connect(cfg)?;
         engine.assess(now).await
     })?;
@@ -53,6 +54,7 @@ pub fn run(args: &GateArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
                 },
                 blocking: blocking.iter().map(|a| super::issue_json(a, now)).collect(),
                 excepted: excepted.iter().map(|a| super::issue_json(a, now)).collect(),
+                warnings: &warnings,
                 now: rfc3339(now),
             };
             serde_json::to_writer_pretty(&mut *out, &doc)?;
@@ -60,32 +62,50 @@ pub fn run(args: &GateArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
         }
         Format::Text => {
             for a in &blocking {
-                let m = &a.tracked.marker;
+                let (url, since, commit, tagged) = match &a.tracked {
+                    Some(t) => (
+                        t.issue.html_url.clone().unwrap_or_default(),
+                        rfc3339(t.marker.opened_at),
+                        short(&t.marker.sha).to_owned(),
+                        if t.marker.mentions().is_empty() {
+                            "nobody".to_owned()
+                        } else {
+                            t.marker.mentions().join(" ")
+                        },
+                    ),
+                    None => (
+                        "its issue was closed, unlabelled or deleted; the next pass files it again"
+                            .to_owned(),
+                        "-".to_owned(),
+                        "-".to_owned(),
+                        "nobody".to_owned(),
+                    ),
+                };
                 writeln!(
                     out,
-                    "deploys blocked by #{} ({}): job {} failing since {} (commit {}), deadline \
-                     {} passed {}; tagged {}",
-                    a.tracked.issue.number,
-                    a.tracked.issue.html_url.as_deref().unwrap_or(""),
-                    m.job,
-                    rfc3339(m.opened_at),
-                    short(&m.sha),
-                    rfc3339(m.deadline),
-                    describe_left(m.deadline, now),
-                    if m.mentions().is_empty() {
-                        "nobody".to_owned()
-                    } else {
-                        m.mentions().join(" ")
-                    }
+                    "deploys blocked by {} ({url}): job {} failing since {since} (commit {commit}), \
+                     deadline {} passed {}; tagged {tagged}",
+                    super::issue_ref(a),
+                    a.job,
+                    rfc3339(a.deadline),
+                    describe_left(a.deadline, now),
                 )?;
+                if let Some(w) = &a.warning {
+                    writeln!(out, "  warning: {w}")?;
+                }
             }
             for a in &excepted {
                 let g = a.exception.as_ref().expect("filtered on it");
                 writeln!(
                     out,
-                    "exception: #{} ({}) is past its deadline, but @{} granted an exception",
-                    a.tracked.issue.number, a.tracked.marker.job, g.login
+                    "exception: {} ({}) is past its deadline, but @{} granted an exception",
+                    super::issue_ref(a),
+                    a.job,
+                    g.login
                 )?;
+            }
+            for w in &warnings {
+                writeln!(out, "warning: {w}")?;
             }
             if blocking.is_empty() {
                 writeln!(

@@ -104,36 +104,50 @@ pub fn state_of(a: &crate::engine::Assessment) -> &'static str {
     }
 }
 
-/// An issue in `status` and `gate` JSON.
+/// A job in `status` and `gate` JSON.
 #[derive(serde::Serialize)]
 pub struct IssueJson<'a> {
-    pub number: u64,
+    /// The open compliance issue; `null` while the job is red and its
+    /// issue was closed, unlabelled or deleted (the next pass files it
+    /// again).
+    pub number: Option<u64>,
     pub url: Option<&'a str>,
     pub job: &'a str,
     pub state: &'static str,
-    pub commit: &'a str,
-    pub run_id: u64,
-    pub opened_at: String,
+    pub commit: Option<&'a str>,
+    pub run_id: Option<u64>,
+    pub opened_at: Option<String>,
     pub deadline: String,
     /// Seconds until the deadline; negative once it has passed.
     pub seconds_left: i64,
     pub tagged: Vec<String>,
     pub exception_by: Option<&'a str>,
+    /// Configuration drift, if any.
+    pub warning: Option<&'a str>,
 }
 
 pub fn issue_json<'a>(a: &'a crate::engine::Assessment, now: DateTime<Utc>) -> IssueJson<'a> {
-    let m = &a.tracked.marker;
+    let t = a.tracked.as_ref();
     IssueJson {
-        number: a.tracked.issue.number,
-        url: a.tracked.issue.html_url.as_deref(),
-        job: &m.job,
+        number: t.map(|t| t.issue.number),
+        url: t.and_then(|t| t.issue.html_url.as_deref()),
+        job: &a.job,
         state: state_of(a),
-        commit: &m.sha,
-        run_id: m.run_id,
-        opened_at: crate::issue::rfc3339(m.opened_at),
-        deadline: crate::issue::rfc3339(m.deadline),
-        seconds_left: (m.deadline - now).num_seconds(),
-        tagged: m.mentions(),
+        commit: t.map(|t| t.marker.sha.as_str()),
+        run_id: t.map(|t| t.marker.run_id),
+        opened_at: t.map(|t| crate::issue::rfc3339(t.marker.opened_at)),
+        deadline: crate::issue::rfc3339(a.deadline),
+        seconds_left: (a.deadline - now).num_seconds(),
+        tagged: t.map(|t| t.marker.mentions()).unwrap_or_default(),
         exception_by: a.exception.as_ref().map(|g| g.login.as_str()),
+        warning: a.warning.as_deref(),
+    }
+}
+
+/// `#12` or `(no open issue)`.
+pub fn issue_ref(a: &crate::engine::Assessment) -> String {
+    match &a.tracked {
+        Some(t) => format!("#{}", t.issue.number),
+        None => "(no open issue)".to_owned(),
     }
 }

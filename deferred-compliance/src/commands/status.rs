@@ -23,13 +23,14 @@ pub struct StatusArgs {
 struct StatusJson<'a> {
     now: String,
     issues: Vec<super::IssueJson<'a>>,
+    warnings: &'a [String],
 }
 
 pub fn run(args: &StatusArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
     let cfg = args.common.load()?;
     let now = args.common.now();
     let runtime = super::runtime()?;
-    let assessed = runtime.block_on(async {
+    let (assessed, warnings) = runtime.block_on(async {
         let engine = super::connect(cfg)?;
         engine.assess(now).await
     })?;
@@ -38,6 +39,7 @@ pub fn run(args: &StatusArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
             let doc = StatusJson {
                 now: rfc3339(now),
                 issues: assessed.iter().map(|a| super::issue_json(a, now)).collect(),
+                warnings: &warnings,
             };
             serde_json::to_writer_pretty(&mut *out, &doc)?;
             writeln!(out)?;
@@ -47,16 +49,18 @@ pub fn run(args: &StatusArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
                 writeln!(out, "no open compliance issue")?;
             }
             for a in &assessed {
-                let m = &a.tracked.marker;
                 writeln!(
                     out,
-                    "#{:<5} {:<9} {}  deadline {} ({})",
-                    a.tracked.issue.number,
+                    "{:<6} {:<9} {}  deadline {} ({})",
+                    super::issue_ref(a),
                     super::state_of(a),
-                    m.job,
-                    utc(m.deadline),
-                    describe_left(m.deadline, now)
+                    a.job,
+                    utc(a.deadline),
+                    describe_left(a.deadline, now)
                 )?;
+            }
+            for w in &warnings {
+                writeln!(out, "warning: {w}")?;
             }
         }
     }
