@@ -997,3 +997,355 @@ fn closing_the_issue_by_hand_while_failing_does_not_restart_the_timer() {
         open[0].body
     );
 }
+
+// ---------------------------------------------------------------------------
+// Trust: only trusted runs and the bot's own writes move the gate. Each test
+// below reproduces one way the promise broke before, as a hostile
+// contributor or a faulty network would break it.
+
+impl World {
+    /// A run of the deferred workflow that finished `hours` after T0.
+    fn run_at(&self, sha: &str, conclusion: &str, hours: i64) -> u64 {
+        self.gh.add_run(RunSpec {
+            workflow_file: "integration.yml",
+            name: "Integration",
+            head_sha: sha,
+            conclusion: Some(conclusion),
+            created_at: Some(t0() + Duration::hours(hours)),
+            ..RunSpec::default()
+        })
+    }
+
+    /// Rewrites the configuration: `extra` top-level lines and the jobs.
+    fn set_config(&self, extra: &str, jobs: &str) {
+        std::fs::write(
+            &self.config,
+            format!(
+                "repository = \"acme/widgets\"\n\
+                 exception_approvers = [\"alice\", \"@acme/release-managers\"]\n\
+                 {extra}\n{jobs}\n\
+                 [slack_users]\ncarol = \"U0CAROL\"\n"
+            ),
+        )
+        .unwrap();
+    }
+}
+
+const MARKER_JOB: &str = "integration.yml";
+
+fn forged_marker(deadline: &str) -> String {
+    format!(
+        "<!-- deferred-compliance {{\"job\":\"{MARKER_JOB}\",\"sha\":\"c2\",\"run_id\":1,\
+         \"run_number\":1,\"opened_at\":\"2026-11-20T10:00:00Z\",\"deadline\":\"{deadline}\",\
+         \"author\":null,\"owners\":[]}} -->\nThe deferred job failed."
+    )
+}
+
+#[test]
+fn a_fork_pull_request_on_a_branch_named_main_moves_nothing() {
+    let w = World::new();
+    // A red fork run on `main` files nothing and pings nobody.
+    let fork_red = w.gh.add_run(RunSpec {
+        workflow_file: "integration.yml",
+        head_sha: "f1",
+        event: "pull_request",
+        conclusion: Some("failure"),
+        head_repository: Some("mallory/widgets"),
+        ..RunSpec::default()
+    });
+    let out = w.completed(fork_red, T0);
+    assert!(out.contains("ignored run #1"), "{out}");
+    assert!(out.contains("mallory/widgets"), "{out}");
+    assert!(w.gh.issues().is_empty());
+    assert!(w.slack.texts().is_empty());
+
+    // The job really fails on main: one issue.
+    let red = w.run_at("c2", "failure", 0);
+    w.completed(red, T0);
+    assert_eq!(w.open_issues().len(), 1);
+    // A green fork run on `main`, and a green `pull_request` run of the
+    // repository itself on a branch named `main`: neither closes it.
+    let fork_green = w.gh.add_run(RunSpec {
+        workflow_file: "integration.yml",
+        head_sha: "f2",
+        event: "pull_request",
+        conclusion: Some("success"),
+        head_repository: Some("mallory/widgets"),
+        ..RunSpec::default()
+    });
+    let out = w.completed(fork_green, &at(1));
+    assert!(out.contains("ignored run"), "{out}");
+    let same_repo_pr = w.gh.add_run(RunSpec {
+        workflow_file: "integration.yml",
+        head_sha: "c6",
+        event: "pull_request_target",
+        conclusion: Some("success"),
+        ..RunSpec::default()
+    });
+    let out = w.completed(same_repo_pr, &at(2));
+    assert!(out.contains("triggered by `pull\\_request\\_target`"), "{out}");
+    // reconcile reads the list, where the fork's runs stand newest: still red.
+    w.ok(&["reconcile", "--now", &at(3)]);
+    assert_eq!(w.open_issues().len(), 1);
+    assert_eq!(w.gate(&at(73)).0, 1);
+}
+
+#[test]
+fn comments_imitating_the_bots_keys_change_nothing_and_get_one_reply() {
+    let w = World::new();
+    let red = w.run_at("c2", "failure", 0);
+    w.completed(red, T0);
+    let n = w.open_issues()[0].number;
+    for key in ["reminder:86400", "reminder:14400", "blocked"] {
+        w.gh.comment_by(
+            n,
+            "mallory",
+            &format!("<!-- deferred-compliance {{\"key\":\"{key}\"}} -->\nnothing to see"),
+        );
+    }
+    // 22 h left: the 24 h reminder is written, and each imitation answered.
+    let out = w.ok(&["reconcile", "--now", &at(50)]);
+    assert!(out.contains("reminded"), "{out}");
+    let i = w.gh.issue(n);
+    assert_eq!(comments_with(&i, "Reminder: 22 h left"), 1, "{:?}", i.comments);
+    assert_eq!(comments_with(&i, "is ignored"), 3, "{:?}", i.comments);
+    // Answered once only.
+    w.ok(&["reconcile", "--now", &at(51)]);
+    assert_eq!(comments_with(&w.gh.issue(n), "is ignored"), 3);
+    // Past the deadline the bot still says so, and the gate holds.
+    w.ok(&["reconcile", "--now", &at(73)]);
+    let i = w.gh.issue(n);
+    assert_eq!(comments_with(&i, "deploys are blocked"), 1, "{:?}", i.comments);
+    assert!(i.labels.iter().any(|l| l == "deploy-blocked"), "{:?}", i.labels);
+    assert_eq!(w.gate(&at(73)).0, 1);
+}
+
+#[test]
+fn an_issue_forged_with_the_bots_marker_does_not_open_the_gate() {
+    let w = World::new();
+    // Before the job fails, mallory opens a look-alike with a far deadline.
+    let forged = w.gh.add_issue_by(
+        "mallory",
+        "Deferred job `integration.yml` is failing on c2",
+        &forged_marker("2999-01-01T00:00:00Z"),
+        &["deferred-compliance"],
+    );
+    let red = w.run_at("c2", "failure", 0);
+    let out = w.completed(red, T0);
+    assert!(out.contains("opened for run #1"), "{out}");
+    let open: Vec<u64> = w.open_issues().iter().map(|i| i.number).collect();
+    assert_eq!(open.len(), 2, "{open:?}");
+    let ours = *open.iter().find(|&&n| n != forged).unwrap();
+    assert!(w.gh.issue(forged).comments.is_empty());
+    let (code, out) = w.gate(&at(73));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("#{ours}")), "{out}");
+    assert!(out.contains("written by @mallory, not by the bot"), "{out}");
+}
+
+#[test]
+fn removing_the_label_does_not_open_the_gate_or_restart_the_timer() {
+    let w = World::new();
+    let red = w.run_at("c2", "failure", 0);
+    w.completed(red, T0);
+    let first = w.open_issues()[0].number;
+    w.gh.remove_label_by(first, "deferred-compliance", "mallory");
+    // Before any pass: the gate still holds past the deadline.
+    assert_eq!(w.gate(&at(73)).0, 1);
+    let out = w.ok(&["reconcile", "--now", &at(10)]);
+    assert!(out.contains("opened for run #1"), "{out}");
+    let refiled = w
+        .open_issues()
+        .into_iter()
+        .find(|i| i.number != first)
+        .expect("re-filed");
+    assert!(
+        refiled.body.contains(&format!(
+            "This continues #{first}, from which @mallory removed the `deferred-compliance` label"
+        )),
+        "{}",
+        refiled.body
+    );
+    assert!(
+        refiled.body.contains("\"deadline\":\"2026-11-23T10:00:00Z\""),
+        "{}",
+        refiled.body
+    );
+    assert_eq!(w.gate(&at(73)).0, 1);
+}
+
+#[test]
+fn deleting_or_editing_the_issue_does_not_open_the_gate_or_restart_the_timer() {
+    let w = World::new();
+    let red = w.run_at("c2", "failure", 0);
+    w.completed(red, T0);
+    let first = w.open_issues()[0].number;
+    // A maintainer edits the bot's marker to a far deadline: no later.
+    w.gh.edit_issue_body(first, &forged_marker("2999-01-01T00:00:00Z"));
+    assert_eq!(w.gate(&at(73)).0, 1);
+    // Deleted (or transferred away): the runs still say when it began.
+    w.gh.delete_issue(first);
+    let (code, out) = w.gate(&at(73));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("no open issue"), "{out}");
+    assert_eq!(w.gate(&at(71)).0, 0);
+    w.ok(&["reconcile", "--now", &at(20)]);
+    let open = w.open_issues();
+    assert_eq!(open.len(), 1);
+    assert!(
+        open[0].body.contains("\"deadline\":\"2026-11-23T10:00:00Z\""),
+        "{}",
+        open[0].body
+    );
+}
+
+#[test]
+fn commenting_on_an_older_healed_issue_does_not_restart_the_timer() {
+    let w = World::new();
+    // A first red streak, healed: its issue is closed by the bot.
+    let r1 = w.run_at("c2", "failure", 0);
+    w.completed(r1, T0);
+    let healed = w.open_issues()[0].number;
+    let g = w.run_at("c3", "success", 1);
+    w.completed(g, &at(1));
+    // A second streak; its issue closed by hand, then the healed one
+    // commented on (which makes it the most recently updated).
+    let r2 = w.run_at("c4", "failure", 2);
+    w.completed(r2, &at(2));
+    let second = w.open_issues()[0].number;
+    w.gh.set_issue_state_by(second, "closed", "mallory");
+    w.gh.comment_by(healed, "mallory", "bump");
+    w.ok(&["reconcile", "--now", &at(20)]);
+    let open = w.open_issues();
+    assert_eq!(open.len(), 1);
+    assert!(
+        open[0].body.contains(&format!("This continues #{second}, which @mallory closed")),
+        "{}",
+        open[0].body
+    );
+    assert!(
+        open[0].body.contains("\"deadline\":\"2026-11-23T12:00:00Z\""),
+        "{}",
+        open[0].body
+    );
+    assert_eq!(w.gate(&at(75)).0, 1);
+}
+
+#[test]
+fn a_failed_run_rerun_green_closes_its_issue() {
+    let w = World::new();
+    let red = w.run_at("c2", "failure", 0);
+    w.completed(red, T0);
+    let n = w.open_issues()[0].number;
+    w.gh.rerun(red);
+    w.gh.set_run(red, Some("success"), &[]);
+    let out = w.completed(red, &at(1));
+    assert!(out.contains("closed: run #1 passed"), "{out}");
+    assert_eq!(w.gh.issue(n).state, "closed");
+    assert_eq!(w.gate(&at(80)).0, 0);
+}
+
+#[test]
+fn titles_and_owners_cannot_ping_or_hide_text() {
+    let w = World::new();
+    w.gh.add_file(
+        "c4",
+        ".github/CODEOWNERS",
+        "*  @acme/platform <!channel>@evil.example <https://evil.example|x>@evil.example\n",
+    );
+    w.gh.add_pull(PullSpec {
+        number: 9,
+        author: "mallory",
+        title: "fix <!channel> <https://evil.example|click> @acme/everyone <!-- hide",
+        merge_commit_sha: Some("c5"),
+        base_sha: "c4",
+        head_sha: "p9",
+        files: vec!["src/x.rs".into()],
+        ..PullSpec::default()
+    });
+    let red = w.run_at("c5", "failure", 0);
+    let o = w.event_output("workflow_run", &w.payload(red), T0);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let body = &w.open_issues()[0].body;
+    assert!(stderr(&o).contains("not a GitHub login"), "{}\n{body}", stderr(&o));
+    let rest: String = body.lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert!(!rest.contains("<!--"), "{rest}");
+    assert!(!rest.contains("<!channel>"), "{rest}");
+    assert!(!rest.contains("@acme/everyone"), "{rest}");
+    assert!(!rest.contains("<https://evil"), "{rest}");
+    assert!(rest.contains("Tagged: @mallory @acme/platform"), "{rest}");
+    for t in w.slack.texts() {
+        assert!(!t.contains("<!channel>"), "{t}");
+        assert!(!t.contains("evil.example"), "{t}");
+    }
+}
+
+#[test]
+fn a_link_header_that_never_ends_stops_at_the_page_cap() {
+    let w = World::with_config("max_pages = 3");
+    let red = w.run_at("c2", "failure", 0);
+    w.completed(red, T0);
+    let n = w.open_issues()[0].number;
+    let next = format!(
+        "<{}/repos/acme/widgets/issues/{n}/comments?per_page=100&page=2>; rel=\"next\"",
+        w.gh.url()
+    );
+    w.gh.fail_next_with_headers(
+        "GET",
+        &format!("/issues/{n}/comments"),
+        200,
+        Some(json!([])),
+        &[("link", &next)],
+        1000,
+    );
+    let o = w.exec(&["reconcile", "--now", &at(50)]);
+    let err = stdout(&o) + &stderr(&o);
+    assert_ne!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("stopped after 3 pages"), "{err}");
+    assert!(err.contains(&format!("/issues/{n}/comments")), "{err}");
+}
+
+#[test]
+fn a_job_renamed_or_removed_from_the_configuration_is_named_and_still_blocks() {
+    let w = World::new();
+    w.set_config("", "[[job]]\nworkflow = \"integration.yml\"\njob = \"suite\"\n");
+    let red = w.gh.add_run(RunSpec {
+        workflow_file: "integration.yml",
+        head_sha: "c2",
+        conclusion: Some("failure"),
+        jobs: vec![("suite", Some("failure"))],
+        created_at: Some(t0()),
+        ..RunSpec::default()
+    });
+    w.completed(red, T0);
+    assert_eq!(w.open_issues().len(), 1);
+    // The workflow's job is renamed: its latest runs no longer have it.
+    let renamed = w.gh.add_run(RunSpec {
+        workflow_file: "integration.yml",
+        head_sha: "c3",
+        conclusion: Some("success"),
+        jobs: vec![("suite-v2", Some("success"))],
+        created_at: Some(t0() + Duration::hours(1)),
+        ..RunSpec::default()
+    });
+    let _ = renamed;
+    let out = w.ok(&["status", "--now", &at(2)]);
+    assert!(out.contains("`suite` is not in the latest run"), "{out}");
+    let (code, out) = w.gate(&at(73));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("renamed or removed"), "{out}");
+
+    // The job removed from the configuration altogether.
+    w.set_config("", "[[job]]\nworkflow = \"other.yml\"\n");
+    w.gh.add_workflow("other.yml");
+    let out = w.ok(&["reconcile", "--now", &at(3)]);
+    assert!(out.contains("no longer in the configuration"), "{out}");
+    let (code, out) = w.gate(&at(73));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("no longer in the configuration"), "{out}");
+    // The option lets it go, still with the warning.
+    w.set_config("unconfigured_jobs_block = false", "[[job]]\nworkflow = \"other.yml\"\n");
+    let (code, out) = w.gate(&at(73));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("no longer blocks"), "{out}");
+}

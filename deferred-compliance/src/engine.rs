@@ -131,6 +131,8 @@ struct JobState {
     last_success: Option<Run>,
     /// When the first failing run of the current red streak finished.
     streak_start: Option<DateTime<Utc>>,
+    /// The job is not in the workflow's latest run: renamed or removed.
+    missing: bool,
 }
 
 /// The state of one pass: what it has read, so each thing is read once,
@@ -362,30 +364,32 @@ impl Engine {
             let state = self.job_state(pass, spec, None).await?;
             let open = pass.tracked_for(&key);
             match (&state.latest, open) {
-                (Some((Verdict::Failure, _)), t) => {
+                (Some((Verdict::Failure, _)), t) if !state.missing => {
                     out.push(self.assess_job(pass, &key, t, None).await?);
                 }
                 (Some((Verdict::Success, _)), _) | (None, None) => {}
-                (None, Some(t)) => {
+                (_, t) => {
+                    let number = t
+                        .as_ref()
+                        .map_or("(no open issue)".to_owned(), |t| format!("#{}", t.issue.number));
                     let why = match &spec.job {
                         Some(job) => format!(
-                            "#{}: job `{job}` is not in the latest runs of {} on {}: renamed or \
-                             removed? The issue {}",
-                            t.issue.number,
+                            "{number}: job `{job}` is not in the latest run of {} on {}: renamed \
+                             or removed? The issue {}",
                             spec.workflow,
                             self.cfg.branch,
                             self.drift_verdict()
                         ),
                         None => format!(
-                            "#{}: {} has no decisive run on {} in its latest runs; the issue {}",
-                            t.issue.number,
+                            "{number}: {} has no decisive run on {} in its latest runs; the issue \
+                             {}",
                             spec.workflow,
                             self.cfg.branch,
                             self.drift_verdict()
                         ),
                     };
                     pass.warn(why.clone());
-                    out.push(self.assess_job(pass, &key, Some(t), Some(why)).await?);
+                    out.push(self.assess_job(pass, &key, t, Some(why)).await?);
                 }
             }
         }
@@ -602,11 +606,16 @@ impl Engine {
         // failures newer than the newest success are the red streak.
         let (mut failure, mut success) = (None::<Run>, None::<Run>);
         let mut streak: Vec<Run> = Vec::new();
-        for r in &runs {
+        let mut missing = false;
+        for (i, r) in runs.iter().enumerate() {
             if failure.is_some() && success.is_some() {
                 break;
             }
-            let Some(v) = self.verdict_of(spec, r).await? else {
+            let (present, v) = self.verdict_of(spec, r).await?;
+            if i == 0 && !present {
+                missing = true;
+            }
+            let Some(v) = v else {
                 continue;
             };
             if v == Verdict::Failure && success.is_none() {
@@ -637,6 +646,7 @@ impl Engine {
             latest,
             last_success,
             streak_start: None,
+            missing,
         };
         if let Some((Verdict::Failure, f)) = &state.latest {
             if streak.is_empty() {
@@ -773,9 +783,14 @@ impl Engine {
 
     /// What a run concluded for the job: the whole run's conclusion, or
     /// that of the named job (a matrix job `name (x, y)` counts as `name`).
-    async fn verdict_of(&self, spec: &JobSpec, run: &Run) -> anyhow::Result<Option<Verdict>> {
+    /// Also whether the run has the job at all.
+    async fn verdict_of(
+        &self,
+        spec: &JobSpec,
+        run: &Run,
+    ) -> anyhow::Result<(bool, Option<Verdict>)> {
         let Some(name) = &spec.job else {
-            return Ok(verdict(run.conclusion.as_deref()));
+            return Ok((true, verdict(run.conclusion.as_deref())));
         };
         let jobs = self.api.jobs(run.id).await?;
         let mine: Vec<_> = jobs
@@ -788,19 +803,20 @@ impl Engine {
             })
             .collect();
         if mine.is_empty() {
-            return Ok(None);
+            return Ok((false, None));
         }
         let vs: Vec<Option<Verdict>> = mine
             .iter()
             .map(|j| verdict(j.conclusion.as_deref()))
             .collect();
-        Ok(if vs.contains(&Some(Verdict::Failure)) {
+        let v = if vs.contains(&Some(Verdict::Failure)) {
             Some(Verdict::Failure)
         } else if vs.iter().all(|v| *v == Some(Verdict::Success)) {
             Some(Verdict::Success)
         } else {
             None
-        })
+        };
+        Ok((true, v))
     }
 
     /// Whether run `a` is newer than run `b`: by commit order when their

@@ -4,16 +4,17 @@
 //! writes are the ones it means to make, and nothing a user wrote can open
 //! an HTML comment (which would hide the rest of a body) or a link.
 
-/// A GitHub login: 1–39 letters, digits or single hyphens, not starting
-/// or ending with one; an App's bot account ends in `[bot]`.
+/// A GitHub login: letters, digits, `-` and `_` (Enterprise Managed
+/// Users' logins end in `_shortcode`), not starting with `-`; an App's bot
+/// account ends in `[bot]`. Loose on purpose: an old login with `--` must
+/// still be tagged; what matters is that nothing in it is markup.
 pub fn is_login(s: &str) -> bool {
     let s = s.strip_suffix("[bot]").unwrap_or(s);
     !s.is_empty()
-        && s.len() <= 39
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && s.len() <= 100
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         && !s.starts_with('-')
-        && !s.ends_with('-')
-        && !s.contains("--")
 }
 
 /// A team's slug: letters, digits, `-` and `_`.
@@ -108,10 +109,10 @@ mod tests {
 
     #[test]
     fn logins_and_owners() {
-        for ok in ["alice", "a-b", "Bob99", "compliance-bot[bot]", "x"] {
+        for ok in ["alice", "a-b", "Bob99", "compliance-bot[bot]", "x", "a--b", "ann_acme"] {
             assert!(is_login(ok), "{ok}");
         }
-        for bad in ["", "-a", "a-", "a--b", "a b", "<!channel>", "a/b", &"x".repeat(40)] {
+        for bad in ["", "-a", "a b", "<!channel>", "a/b", "a|b", "a&b", &"x".repeat(101)] {
             assert!(!is_login(bad), "{bad}");
         }
         assert_eq!(owner("@acme/storage").as_deref(), Some("@acme/storage"));
@@ -126,6 +127,7 @@ mod tests {
             "@<!here>",
             "plain",
             "a@b",
+            "<!channel>@evil.example",
         ] {
             assert_eq!(owner(bad), None, "{bad}");
         }
