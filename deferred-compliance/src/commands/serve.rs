@@ -1,5 +1,10 @@
 //! `deferred-compliance serve`: the webhook server of a GitHub App, with
 //! the reconcile pass on a timer.
+//!
+//! It faces the internet, so it runs with the limits of
+//! [`Limits::default`]: 10 s for a request's head, 30 s for a body, bodies
+//! up to 25 MB with at most 4 over 256 KiB read at once, 256 connections,
+//! and 10 s after SIGTERM or ctrl-c for what is in hand.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -12,7 +17,7 @@ use tracing_subscriber::EnvFilter;
 use super::CommonArgs;
 use crate::Exit;
 use crate::clock::Clock;
-use crate::server::Server;
+use crate::server::{Limits, Server};
 use crate::signature::WebhookSecret;
 use crate::store::Store;
 
@@ -52,6 +57,7 @@ pub fn run(args: &ServeArgs, _out: &mut dyn Write) -> anyhow::Result<Exit> {
             store,
             secret,
             clock,
+            limits: Limits::default(),
         };
         server.run(listener, stop).await
     })?;
