@@ -37,6 +37,8 @@ struct World {
     slack: FakeSlack,
     dir: tempfile::TempDir,
     config: PathBuf,
+    /// Signs in as the GitHub App rather than with a token.
+    app: bool,
 }
 
 impl World {
@@ -45,7 +47,19 @@ impl World {
     }
 
     fn with_config(extra: &str) -> World {
-        let gh = FakeGitHub::start(FakeConfig::default());
+        World::build(extra, false)
+    }
+
+    /// Signed in as the App `compliance-bot` (id 4242, installation 99).
+    fn as_app(extra: &str) -> World {
+        World::build(extra, true)
+    }
+
+    fn build(extra: &str, app: bool) -> World {
+        let gh = FakeGitHub::start(FakeConfig {
+            app: app.then_some((4242, 99)),
+            ..FakeConfig::default()
+        });
         let slack = FakeSlack::start();
         gh.add_commit("c1", None, "alice", "initial", &["README.md"]);
         gh.add_commit("c2", Some("c1"), "carol", "storage: new index (#7)", &[]);
@@ -103,6 +117,7 @@ impl World {
             slack,
             dir,
             config,
+            app,
         }
     }
 
@@ -133,9 +148,17 @@ impl World {
             .current_dir(self.dir.path())
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("GITHUB_TOKEN", TOKEN)
             .env("GITHUB_API_URL", self.gh.url())
             .env("SLACK_WEBHOOK_URL", self.slack.url());
+        if self.app {
+            let key = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../fixtures/deferred-compliance/test-app-key.pem");
+            c.env("GITHUB_APP_ID", "4242")
+                .env("GITHUB_APP_INSTALLATION_ID", "99")
+                .env("GITHUB_APP_PRIVATE_KEY", key);
+        } else {
+            c.env("GITHUB_TOKEN", TOKEN);
+        }
         c
     }
 
@@ -1348,4 +1371,50 @@ fn a_job_renamed_or_removed_from_the_configuration_is_named_and_still_blocks() {
     let (code, out) = w.gate(&at(73));
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("no longer blocks"), "{out}");
+}
+
+#[test]
+fn missed_deliveries_are_redelivered_and_waiting_deployments_answered() {
+    let w = World::as_app("redeliver_within = \"1d\"");
+    let now = t0() + Duration::hours(30);
+    let h = |n: i64| t0() + Duration::hours(n);
+    // The server was down: a run's completion got a 502, then 502 again.
+    let lost = w.gh.add_delivery("g-lost", "workflow_run", Some("completed"), 502, h(26));
+    let lost_again = w.gh.add_delivery("g-lost", "workflow_run", Some("completed"), 502, h(27));
+    // Its disk was full: a 500 for a protection rule request.
+    let full = w.gh.add_delivery("g-full", "deployment_protection_rule", Some("requested"), 500, h(28));
+    // Failed then redelivered fine; an event the bot does not act on;
+    // one too old; one that failed three times already.
+    w.gh.add_delivery("g-healed", "workflow_run", Some("completed"), 502, h(25));
+    w.gh.add_delivery("g-healed", "workflow_run", Some("completed"), 202, h(26));
+    w.gh.add_delivery("g-other", "push", None, 502, h(26));
+    w.gh.add_delivery("g-old", "workflow_run", Some("completed"), 502, h(1));
+    for i in 0..3 {
+        w.gh.add_delivery("g-stuck", "issues", Some("labeled"), 503, h(20 + i));
+    }
+    // A deployment whose protection-rule request was never received.
+    let (waiting, _) = w.protection_event();
+    w.gh.set_pending(waiting, &["production"]);
+
+    let out = w.ok(&["reconcile", "--now", &now.to_rfc3339()]);
+    let mut asked = w.gh.redeliveries();
+    asked.sort_unstable();
+    assert_eq!(asked, {
+        let mut v = vec![lost_again, full];
+        v.sort_unstable();
+        v
+    }, "{out}");
+    assert!(!asked.contains(&lost));
+    assert!(out.contains("asked GitHub to redeliver workflow_run delivery g-lost"), "{out}");
+    assert!(out.contains("g-stuck") && out.contains("failed 3 times"), "{out}");
+    let answers = w.gh.protection_responses();
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    assert_eq!(answers[0].run_id, waiting);
+    assert_eq!(answers[0].state, "approved");
+
+    // The redeliveries are pending now: not asked twice; the deployment is
+    // answered once.
+    w.ok(&["reconcile", "--now", &now.to_rfc3339()]);
+    assert_eq!(w.gh.redeliveries().len(), 2);
+    assert_eq!(w.gh.protection_responses().len(), 1);
 }

@@ -159,6 +159,24 @@ pub struct IssueEvent {
     pub created_at: Option<DateTime<Utc>>,
 }
 
+/// A webhook delivery of the App, as `GET /app/hook/deliveries` lists it.
+#[derive(Clone, Debug, Deserialize)]
+pub struct HookDelivery {
+    pub id: u64,
+    pub guid: String,
+    pub delivered_at: DateTime<Utc>,
+    #[serde(default)]
+    pub redelivery: bool,
+    #[serde(default)]
+    pub status_code: u16,
+    #[serde(default)]
+    pub event: String,
+    #[serde(default)]
+    pub action: Option<String>,
+    #[serde(default)]
+    pub repository_id: Option<u64>,
+}
+
 /// The repository's endpoints.
 pub struct Api {
     pub gh: Client,
@@ -449,6 +467,78 @@ impl Api {
             .get_opt::<Membership>(&path)
             .await?
             .is_some_and(|m| m.state == "active"))
+    }
+
+    /// The runs waiting on a deployment (one page: the newest 100).
+    pub async fn waiting_runs(&self) -> anyhow::Result<Vec<Run>> {
+        #[derive(Deserialize)]
+        struct Runs {
+            workflow_runs: Vec<Run>,
+        }
+        let path = self.path("actions/runs?status=waiting&per_page=100");
+        let runs: Runs = self.gh.get(&path).await?;
+        Ok(runs.workflow_runs)
+    }
+
+    /// The environments a run's deployments wait on.
+    pub async fn pending_environments(&self, run_id: u64) -> anyhow::Result<Vec<String>> {
+        #[derive(Deserialize)]
+        struct Pending {
+            environment: Env,
+        }
+        #[derive(Deserialize)]
+        struct Env {
+            name: String,
+        }
+        let path = self.path(&format!("actions/runs/{run_id}/pending_deployments"));
+        let pending: Vec<Pending> = self.gh.get(&path).await?;
+        Ok(pending.into_iter().map(|p| p.environment.name).collect())
+    }
+
+    /// The App's webhook deliveries since `since`, newest first, read as
+    /// far back as needed (within the page cap). `None` without App
+    /// credentials: only an App can list and redeliver.
+    pub async fn hook_deliveries(
+        &self,
+        since: DateTime<Utc>,
+    ) -> anyhow::Result<Option<Vec<HookDelivery>>> {
+        let Some(app) = self.gh.as_app() else {
+            return Ok(None);
+        };
+        let mut all = Vec::new();
+        let mut next = Some("/app/hook/deliveries?per_page=100".to_owned());
+        let mut pages = 0;
+        while let Some(p) = next.take() {
+            pages += 1;
+            if pages > app.max_pages() {
+                anyhow::bail!(
+                    "GET /app/hook/deliveries: stopped after {} pages",
+                    app.max_pages()
+                );
+            }
+            let (page, more): (Vec<HookDelivery>, _) = app.get_page(&p).await?;
+            let done = page.is_empty() || page.iter().any(|d| d.delivered_at < since);
+            all.extend(page.into_iter().filter(|d| d.delivered_at >= since));
+            if !done {
+                next = more;
+            }
+        }
+        Ok(Some(all))
+    }
+
+    /// Asks GitHub to deliver a delivery again.
+    pub async fn redeliver(&self, id: u64) -> anyhow::Result<()> {
+        let app = self
+            .gh
+            .as_app()
+            .ok_or_else(|| anyhow::anyhow!("redelivery needs GitHub App credentials"))?;
+        app.call(
+            Method::Post,
+            &format!("/app/hook/deliveries/{id}/attempts"),
+            None::<&()>,
+        )
+        .await?;
+        Ok(())
     }
 
     /// Answers a deployment protection rule's request.

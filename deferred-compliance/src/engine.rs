@@ -337,10 +337,104 @@ impl Engine {
                 failed: true,
             });
         }
+        if let Err(e) = self.answer_waiting(&mut pass).await {
+            pass.actions.push(Action {
+                job: "-".into(),
+                issue: None,
+                what: format!("waiting deployments not answered, left to the next pass: {e:#}"),
+                failed: true,
+            });
+        }
+        if let Err(e) = self.redeliver_missed(&mut pass).await {
+            pass.actions.push(Action {
+                job: "-".into(),
+                issue: None,
+                what: format!("missed deliveries not recovered, left to the next pass: {e:#}"),
+                failed: true,
+            });
+        }
         for w in pass.warnings.clone() {
             pass.act("-", None, format!("warning: {w}"));
         }
         Ok(pass.actions)
+    }
+
+    /// Asks GitHub to redeliver the App's webhook deliveries of the last
+    /// `redeliver_within` that never got a 2xx (the server was down, its
+    /// disk full), for the events the bot acts on; at most three attempts
+    /// per delivery. Only an App can; with a token this does nothing.
+    async fn redeliver_missed(&self, pass: &mut Pass) -> anyhow::Result<()> {
+        const MAX_ATTEMPTS: usize = 3;
+        let window = chrono::Duration::from_std(self.cfg.redeliver_within)
+            .unwrap_or(chrono::Duration::MAX);
+        if window.is_zero() {
+            return Ok(());
+        }
+        let since = pass
+            .now
+            .checked_sub_signed(window)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let Some(deliveries) = self.api.hook_deliveries(since).await? else {
+            return Ok(());
+        };
+        let mut by_guid: std::collections::BTreeMap<&str, Vec<&crate::api::HookDelivery>> =
+            std::collections::BTreeMap::new();
+        for d in &deliveries {
+            by_guid.entry(d.guid.as_str()).or_default().push(d);
+        }
+        for (guid, tries) in by_guid {
+            let first = tries[0];
+            let wanted = matches!(
+                (first.event.as_str(), first.action.as_deref()),
+                ("workflow_run", Some("completed"))
+                    | ("deployment_protection_rule", Some("requested"))
+                    | ("issues", Some("labeled" | "unlabeled"))
+            );
+            // 0: an attempt GitHub has not finished yet.
+            let settled = tries
+                .iter()
+                .any(|d| (200..300).contains(&d.status_code) || d.status_code == 0);
+            if !wanted || settled {
+                continue;
+            }
+            if tries.len() >= MAX_ATTEMPTS {
+                pass.warn(format!(
+                    "delivery {guid} ({}) failed {} times; not asked again",
+                    first.event,
+                    tries.len()
+                ));
+                continue;
+            }
+            let newest = tries
+                .iter()
+                .max_by_key(|d| (d.delivered_at, d.id))
+                .expect("a group is never empty");
+            self.api.redeliver(newest.id).await?;
+            pass.act(
+                "-",
+                None,
+                format!(
+                    "asked GitHub to redeliver {} delivery {guid} (it got HTTP {})",
+                    first.event, newest.status_code
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    /// Answers the deployments waiting on the protection rule, so that a
+    /// lost `deployment_protection_rule` delivery does not leave one
+    /// hanging. Only an App can answer; with a token this does nothing.
+    async fn answer_waiting(&self, pass: &mut Pass) -> anyhow::Result<()> {
+        if !self.api.gh.is_app() {
+            return Ok(());
+        }
+        for run in self.api.waiting_runs().await? {
+            for environment in self.api.pending_environments(run.id).await? {
+                self.answer_deployment(pass, run.id, &environment).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Every job that may hold deploys, assessed at `now`, and the warnings
@@ -1405,6 +1499,17 @@ impl Engine {
         let run_id = run_id_of_callback(callback).with_context(|| {
             format!("`deployment_callback_url` names no workflow run: {callback}")
         })?;
+        self.answer_deployment(pass, run_id, environment).await
+    }
+
+    /// Approves a run's deployment to an environment, or rejects it while a
+    /// job blocks deploys.
+    async fn answer_deployment(
+        &self,
+        pass: &mut Pass,
+        run_id: u64,
+        environment: &str,
+    ) -> anyhow::Result<()> {
         let blocking: Vec<Assessment> = self
             .assess_all(pass)
             .await?

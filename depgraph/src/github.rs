@@ -630,6 +630,22 @@ impl Client {
         }
     }
 
+    /// One page of a list and the path of the next, for lists read only
+    /// as far as they are needed (newest first, up to a date).
+    pub async fn get_page<T: DeserializeOwned>(
+        &self,
+        path: &str,
+    ) -> anyhow::Result<(T, Option<String>)> {
+        let reply = self.send(Method::Get, path, None::<&()>).await?;
+        let page: T = parse(&reply.body, Method::Get, path)?;
+        Ok((page, reply.next.map(|u| path_and_query(&u).to_owned())))
+    }
+
+    /// The most pages a list is followed for.
+    pub fn max_pages(&self) -> usize {
+        self.max_pages
+    }
+
     /// Every page of a list endpoint, following `Link: rel="next"`; `path`
     /// should ask for `per_page=100`. `items` takes a page's items out of
     /// its body (most lists are bare arrays; runs and jobs are wrapped).

@@ -498,6 +498,43 @@ impl FakeGitHub {
         self.hub().protection.clone()
     }
 
+    /// Makes a run's deployment to each of `environments` wait on the
+    /// protection rule (the run should have status `waiting`).
+    pub fn set_pending(&self, run: u64, environments: &[&str]) {
+        let envs = environments.iter().map(|e| (*e).to_owned()).collect();
+        self.hub().pending.insert(run, envs);
+    }
+
+    /// Records a webhook delivery GitHub made to the App (answered with
+    /// `status_code`, 0 while pending); returns its id.
+    pub fn add_delivery(
+        &self,
+        guid: &str,
+        event: &str,
+        action: Option<&str>,
+        status_code: u16,
+        delivered_at: DateTime<Utc>,
+    ) -> u64 {
+        let mut h = self.hub();
+        let id = h.id();
+        let redelivery = h.deliveries.iter().any(|d| d.guid == guid);
+        h.deliveries.push(HookDelivery {
+            id,
+            guid: guid.to_owned(),
+            event: event.to_owned(),
+            action: action.map(str::to_owned),
+            status_code,
+            delivered_at,
+            redelivery,
+        });
+        id
+    }
+
+    /// The deliveries the App asked to be redelivered, in order.
+    pub fn redeliveries(&self) -> Vec<u64> {
+        self.hub().redeliveries.clone()
+    }
+
     /// The runs whose failed jobs were re-run, in order.
     pub fn reruns(&self) -> Vec<u64> {
         self.hub().reruns.clone()
@@ -639,6 +676,12 @@ struct Hub {
     labels: Vec<Label>,
     teams: HashMap<(String, String), Vec<String>>,
     protection: Vec<ProtectionResponse>,
+    /// Environments each waiting run's deployments wait on.
+    pending: BTreeMap<u64, Vec<String>>,
+    /// The App's webhook deliveries, oldest first.
+    deliveries: Vec<HookDelivery>,
+    /// Deliveries asked to be delivered again, by id.
+    redeliveries: Vec<u64>,
     reruns: Vec<u64>,
     log: Vec<LoggedRequest>,
     faults: Vec<Fault>,
@@ -647,6 +690,19 @@ struct Hub {
     /// One counter for every id (runs, jobs, comments, events, labels), so
     /// that ids are unique and grow with time.
     next_id: u64,
+}
+
+/// A webhook delivery as `GET /app/hook/deliveries` lists it.
+#[derive(Clone, Debug)]
+pub struct HookDelivery {
+    pub id: u64,
+    pub guid: String,
+    pub event: String,
+    pub action: Option<String>,
+    /// What the receiver answered; 0 while pending.
+    pub status_code: u16,
+    pub delivered_at: DateTime<Utc>,
+    pub redelivery: bool,
 }
 
 struct Commit {
@@ -1618,6 +1674,10 @@ fn github_routes() -> Router<Shared> {
         GET "/orgs/{org}/teams/{team}/memberships/{user}" => membership,
         GET "/app" => get_app,
         GET "/user" => get_user,
+        GET "/app/hook/deliveries" => list_deliveries,
+        POST "/app/hook/deliveries/{id}/attempts" => redeliver,
+        GET "/repos/{o}/{r}/actions/runs" => list_repo_runs,
+        GET "/repos/{o}/{r}/actions/runs/{id}/pending_deployments" => pending_deployments,
         POST "/app/installations/{id}/access_tokens" => installation_token,
     }
 }
@@ -1742,6 +1802,9 @@ impl Hub {
         let state = state.ok_or_else(|| invalid(rule, "state", "invalid"))?;
         let env = body["environment_name"].as_str().filter(|e| !e.is_empty());
         let env = env.ok_or_else(|| invalid(rule, "environment_name", "missing_field"))?;
+        if let Some(waiting) = self.pending.get_mut(&id) {
+            waiting.retain(|e| e != env);
+        }
         self.protection.push(ProtectionResponse {
             run_id: id,
             environment: env.to_owned(),
@@ -2078,6 +2141,70 @@ impl Hub {
             return Err(not_found());
         }
         ok(json!({"role": "member", "state": "active"}))
+    }
+
+    /// Newest first, paged.
+    fn list_deliveries(&mut self, req: &Req) -> Answer {
+        let items = self.deliveries.iter().rev().map(|d| {
+            json!({
+                "id": d.id,
+                "guid": d.guid,
+                "delivered_at": ts(d.delivered_at),
+                "redelivery": d.redelivery,
+                "duration": 0.1,
+                "status": if d.status_code == 0 { "Pending".to_owned() } else { d.status_code.to_string() },
+                "status_code": d.status_code,
+                "event": d.event,
+                "action": d.action,
+                "installation_id": self.config.app.map(|(_, i)| i),
+                "repository_id": 1,
+            })
+        });
+        let items = items.collect();
+        self.paged(req, items, None)
+    }
+
+    /// Records the request; the new attempt is pending (status 0).
+    fn redeliver(&mut self, req: &Req) -> Answer {
+        let id = req.number("id")?;
+        let d = self.deliveries.iter().find(|d| d.id == id).ok_or_else(not_found)?;
+        let mut again = d.clone();
+        again.id = self.id();
+        again.redelivery = true;
+        again.status_code = 0;
+        again.delivered_at = self.now();
+        self.deliveries.push(again);
+        self.redeliveries.push(id);
+        Ok((StatusCode::ACCEPTED, Json(json!({}))).into_response())
+    }
+
+    /// The repository's runs, newest first; filters on `status`.
+    fn list_repo_runs(&mut self, req: &Req) -> Answer {
+        let status = req.query("status");
+        let runs = self.runs.values().rev().filter(|r| {
+            status.is_none_or(|s| s == r.status || r.conclusion.as_deref() == Some(s))
+        });
+        let runs = runs.map(|r| self.run_json(r)).collect();
+        self.paged(req, runs, Some("workflow_runs"))
+    }
+
+    fn pending_deployments(&mut self, req: &Req) -> Answer {
+        let id = req.number("id")?;
+        self.runs.get(&id).ok_or_else(not_found)?;
+        let envs = self.pending.get(&id).cloned().unwrap_or_default();
+        let items: Vec<Value> = envs
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                json!({
+                    "environment": {"id": i + 1, "name": e},
+                    "wait_timer": 0,
+                    "current_user_can_approve": false,
+                    "reviewers": [],
+                })
+            })
+            .collect();
+        ok(Value::Array(items))
     }
 
     /// The token's user: the bot for the personal token; an installation
