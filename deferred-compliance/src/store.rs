@@ -97,9 +97,15 @@ fn quick_check(conn: &Connection) -> rusqlite::Result<()> {
     if problems.iter().all(|p| p == "ok") {
         return Ok(());
     }
-    // The first row starts with `*** in database main ***` and a line break.
-    let first = problems[0].trim_start_matches("*** in database main ***");
-    let mut first = first.split_whitespace().collect::<Vec<_>>().join(" ");
+    // A row may hold several problems, a line each, under a
+    // `*** in database main ***` line.
+    let lines: Vec<&str> = problems
+        .iter()
+        .flat_map(|p| p.lines())
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("***"))
+        .collect();
+    let mut first = lines.first().copied().unwrap_or("not ok").to_owned();
     if first.len() > 200 {
         let mut end = 200;
         while !first.is_char_boundary(end) {
@@ -108,7 +114,7 @@ fn quick_check(conn: &Connection) -> rusqlite::Result<()> {
         first.truncate(end);
         first.push('…');
     }
-    let more = match problems.len() - 1 {
+    let more = match lines.len().saturating_sub(1) {
         0 => String::new(),
         1 => ", and 1 more problem".to_owned(),
         n => format!(", and {n} more problems"),
