@@ -1418,3 +1418,36 @@ fn missed_deliveries_are_redelivered_and_waiting_deployments_answered() {
     assert_eq!(w.gh.redeliveries().len(), 2);
     assert_eq!(w.gh.protection_responses().len(), 1);
 }
+
+#[test]
+fn an_issue_closed_by_hand_is_filed_again_on_its_own_event() {
+    let w = World::new();
+    let red = w.run_at("c2", "failure", 0);
+    w.completed(red, T0);
+    let first = w.open_issues()[0].number;
+    w.gh.set_issue_state_by(first, "closed", "mallory");
+    let payload = json!({
+        "action": "closed",
+        "issue": { "number": first, "user": { "login": "compliance-bot[bot]" } },
+        "repository": { "full_name": "acme/widgets" },
+    });
+    let out = w.event("issues", &payload, &at(5));
+    assert!(out.contains("opened for run #1"), "{out}");
+    let open = w.open_issues();
+    assert_eq!(open.len(), 1);
+    assert!(
+        open[0].body.contains(&format!("This continues #{first}, which @mallory closed")),
+        "{}",
+        open[0].body
+    );
+    assert!(open[0].body.contains("\"deadline\":\"2026-11-23T10:00:00Z\""));
+    // The same event from an issue someone else opened does nothing.
+    let other = w.gh.add_issue_by("mallory", "x", "y", &[]);
+    let payload = json!({
+        "action": "closed",
+        "issue": { "number": other, "user": { "login": "mallory" } },
+        "repository": { "full_name": "acme/widgets" },
+    });
+    let out = w.event("issues", &payload, &at(6));
+    assert_eq!(out.trim(), "nothing to do");
+}

@@ -230,7 +230,10 @@ impl Engine {
             (event, action),
             ("workflow_run", Some("completed"))
                 | ("deployment_protection_rule", Some("requested"))
-                | ("issues", Some("labeled" | "unlabeled"))
+                | (
+                    "issues",
+                    Some("labeled" | "unlabeled" | "closed" | "deleted" | "transferred")
+                )
         )
     }
 
@@ -303,8 +306,21 @@ impl Engine {
                     .iter()
                     .find(|t| Some(t.issue.number) == number)
                     .cloned();
+                let by_bot = payload
+                    .pointer("/issue/user/login")
+                    .and_then(Value::as_str)
+                    .is_some_and(|l| l.eq_ignore_ascii_case(&pass.me));
+                let action = payload.get("action").and_then(Value::as_str);
                 if let Some(t) = ours {
                     self.check_timers(&mut pass, &t).await?;
+                    self.sync_gate(&mut pass).await?;
+                } else if by_bot && action != Some("labeled") {
+                    // One of the bot's issues lost its label, was closed,
+                    // deleted or transferred: file it again at once if its
+                    // job is still red (with the same deadline).
+                    for spec in &self.cfg.jobs {
+                        self.sync_job(&mut pass, spec, None).await?;
+                    }
                     self.sync_gate(&mut pass).await?;
                 }
             }
