@@ -1141,6 +1141,11 @@ fn comments_imitating_the_bots_keys_change_nothing_and_get_one_reply() {
     assert_eq!(comments_with(&i, "deploys are blocked"), 1, "{:?}", i.comments);
     assert!(i.labels.iter().any(|l| l == "deploy-blocked"), "{:?}", i.labels);
     assert_eq!(w.gate(&at(73)).0, 1);
+    // Taking `deploy-blocked` off changes nothing: the next pass puts it back.
+    w.gh.remove_label_by(n, "deploy-blocked", "mallory");
+    assert_eq!(w.gate(&at(74)).0, 1);
+    w.ok(&["reconcile", "--now", &at(74)]);
+    assert!(w.gh.issue(n).labels.iter().any(|l| l == "deploy-blocked"));
 }
 
 #[test]
