@@ -1456,3 +1456,57 @@ fn an_issue_closed_by_hand_is_filed_again_on_its_own_event() {
     let out = w.event("issues", &payload, &at(6));
     assert_eq!(out.trim(), "nothing to do");
 }
+
+#[test]
+fn in_github_actions_the_bot_is_github_actions_bot() {
+    let gh = FakeGitHub::start(FakeConfig {
+        bot_login: "github-actions[bot]".to_owned(),
+        ..FakeConfig::default()
+    });
+    gh.add_commit("c1", None, "alice", "initial", &[]);
+    gh.set_branch("main", "c1");
+    gh.add_workflow("integration.yml");
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("c.toml");
+    std::fs::write(
+        &config,
+        "repository = \"acme/widgets\"\n[[job]]\nworkflow = \"integration.yml\"\n",
+    )
+    .unwrap();
+    let run = gh.add_run(RunSpec {
+        workflow_file: "integration.yml",
+        head_sha: "c1",
+        conclusion: Some("failure"),
+        ..RunSpec::default()
+    });
+    let reconcile = |actions: Option<&str>| {
+        // The Actions GITHUB_TOKEN may not read GET /user.
+        gh.fail_next_with(
+            "GET",
+            "/user",
+            403,
+            Some(json!({"message": "Resource not accessible by integration"})),
+            1,
+        );
+        let mut c = Command::new(env!("CARGO_BIN_EXE_deferred-compliance"));
+        c.args(["reconcile", "--now", T0, "--config", config.to_str().unwrap()])
+            .env_clear()
+            .env("GITHUB_TOKEN", TOKEN)
+            .env("GITHUB_API_URL", gh.url());
+        if let Some(v) = actions {
+            c.env("GITHUB_ACTIONS", v);
+        }
+        c.output().unwrap()
+    };
+    let o = reconcile(None);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("bot_login"), "{}", stderr(&o));
+    assert!(gh.issues().is_empty());
+    for _ in 0..2 {
+        let o = reconcile(Some("true"));
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    // Its own issue is found again: one issue, not one per pass.
+    let _ = run;
+    assert_eq!(gh.issues().len(), 1);
+}
