@@ -460,17 +460,27 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> anyhow::Result<(Vec<Assessment>, Vec<String>)> {
         let mut pass = self.start(now).await?;
-        let out = self.assess_all(&mut pass).await?;
+        let out = self.assess_all(&mut pass, true).await?;
         Ok((out, pass.warnings))
     }
 
     /// Every configured job whose latest trusted run failed, with or
     /// without an open issue, then every other open issue (a job gone from
-    /// the configuration or from its workflow's runs).
-    async fn assess_all(&self, pass: &mut Pass) -> anyhow::Result<Vec<Assessment>> {
+    /// the configuration or from its workflow's runs). With `full`, every
+    /// job's runs are read; without, only the jobs this pass read already,
+    /// and the others by their open issue (the commit status after one
+    /// event: the next reconcile reads them all, and `gate` and the
+    /// protection rule always do).
+    async fn assess_all(&self, pass: &mut Pass, full: bool) -> anyhow::Result<Vec<Assessment>> {
         let mut out = Vec::new();
         for spec in &self.cfg.jobs {
             let key = spec.key();
+            if !full && !pass.states.contains_key(&key) {
+                if let Some(t) = pass.tracked_for(&key) {
+                    out.push(self.assess_job(pass, &key, Some(t), None).await?);
+                }
+                continue;
+            }
             let state = self.job_state(pass, spec, None).await?;
             let open = pass.tracked_for(&key);
             match (&state.latest, open) {
@@ -1450,7 +1460,7 @@ impl Engine {
     /// an issue blocks deploys, success again once none does.
     async fn sync_gate(&self, pass: &mut Pass) -> anyhow::Result<()> {
         let blocking: Vec<Assessment> = self
-            .assess_all(pass)
+            .assess_all(pass, false)
             .await?
             .into_iter()
             .filter(Assessment::blocks)
@@ -1527,7 +1537,7 @@ impl Engine {
         environment: &str,
     ) -> anyhow::Result<()> {
         let blocking: Vec<Assessment> = self
-            .assess_all(pass)
+            .assess_all(pass, true)
             .await?
             .into_iter()
             .filter(Assessment::blocks)
