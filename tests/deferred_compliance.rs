@@ -1106,7 +1106,10 @@ fn a_fork_pull_request_on_a_branch_named_main_moves_nothing() {
         ..RunSpec::default()
     });
     let out = w.completed(same_repo_pr, &at(2));
-    assert!(out.contains("triggered by `pull\\_request\\_target`"), "{out}");
+    assert!(
+        out.contains("triggered by `pull\\_request\\_target`"),
+        "{out}"
+    );
     // reconcile reads the list, where the fork's runs stand newest: still red.
     w.ok(&["reconcile", "--now", &at(3)]);
     assert_eq!(w.open_issues().len(), 1);
@@ -1130,7 +1133,12 @@ fn comments_imitating_the_bots_keys_change_nothing_and_get_one_reply() {
     let out = w.ok(&["reconcile", "--now", &at(50)]);
     assert!(out.contains("reminded"), "{out}");
     let i = w.gh.issue(n);
-    assert_eq!(comments_with(&i, "Reminder: 22 h left"), 1, "{:?}", i.comments);
+    assert_eq!(
+        comments_with(&i, "Reminder: 22 h left"),
+        1,
+        "{:?}",
+        i.comments
+    );
     assert_eq!(comments_with(&i, "is ignored"), 3, "{:?}", i.comments);
     // Answered once only.
     w.ok(&["reconcile", "--now", &at(51)]);
@@ -1138,8 +1146,17 @@ fn comments_imitating_the_bots_keys_change_nothing_and_get_one_reply() {
     // Past the deadline the bot still says so, and the gate holds.
     w.ok(&["reconcile", "--now", &at(73)]);
     let i = w.gh.issue(n);
-    assert_eq!(comments_with(&i, "deploys are blocked"), 1, "{:?}", i.comments);
-    assert!(i.labels.iter().any(|l| l == "deploy-blocked"), "{:?}", i.labels);
+    assert_eq!(
+        comments_with(&i, "deploys are blocked"),
+        1,
+        "{:?}",
+        i.comments
+    );
+    assert!(
+        i.labels.iter().any(|l| l == "deploy-blocked"),
+        "{:?}",
+        i.labels
+    );
     assert_eq!(w.gate(&at(73)).0, 1);
     // Taking `deploy-blocked` off changes nothing: the next pass puts it back.
     w.gh.remove_label_by(n, "deploy-blocked", "mallory");
@@ -1195,7 +1212,9 @@ fn removing_the_label_does_not_open_the_gate_or_restart_the_timer() {
         refiled.body
     );
     assert!(
-        refiled.body.contains("\"deadline\":\"2026-11-23T10:00:00Z\""),
+        refiled
+            .body
+            .contains("\"deadline\":\"2026-11-23T10:00:00Z\""),
         "{}",
         refiled.body
     );
@@ -1221,7 +1240,9 @@ fn deleting_or_editing_the_issue_does_not_open_the_gate_or_restart_the_timer() {
     let open = w.open_issues();
     assert_eq!(open.len(), 1);
     assert!(
-        open[0].body.contains("\"deadline\":\"2026-11-23T10:00:00Z\""),
+        open[0]
+            .body
+            .contains("\"deadline\":\"2026-11-23T10:00:00Z\""),
         "{}",
         open[0].body
     );
@@ -1247,12 +1268,16 @@ fn commenting_on_an_older_healed_issue_does_not_restart_the_timer() {
     let open = w.open_issues();
     assert_eq!(open.len(), 1);
     assert!(
-        open[0].body.contains(&format!("This continues #{second}, which @mallory closed")),
+        open[0]
+            .body
+            .contains(&format!("This continues #{second}, which @mallory closed")),
         "{}",
         open[0].body
     );
     assert!(
-        open[0].body.contains("\"deadline\":\"2026-11-23T12:00:00Z\""),
+        open[0]
+            .body
+            .contains("\"deadline\":\"2026-11-23T12:00:00Z\""),
         "{}",
         open[0].body
     );
@@ -1295,7 +1320,11 @@ fn titles_and_owners_cannot_ping_or_hide_text() {
     let o = w.event_output("workflow_run", &w.payload(red), T0);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let body = &w.open_issues()[0].body;
-    assert!(stderr(&o).contains("not a GitHub login"), "{}\n{body}", stderr(&o));
+    assert!(
+        stderr(&o).contains("not a GitHub login"),
+        "{}\n{body}",
+        stderr(&o)
+    );
     let rest: String = body.lines().skip(1).collect::<Vec<_>>().join("\n");
     assert!(!rest.contains("<!--"), "{rest}");
     assert!(!rest.contains("<!channel>"), "{rest}");
@@ -1336,7 +1365,10 @@ fn a_link_header_that_never_ends_stops_at_the_page_cap() {
 #[test]
 fn a_job_renamed_or_removed_from_the_configuration_is_named_and_still_blocks() {
     let w = World::new();
-    w.set_config("", "[[job]]\nworkflow = \"integration.yml\"\njob = \"suite\"\n");
+    w.set_config(
+        "",
+        "[[job]]\nworkflow = \"integration.yml\"\njob = \"suite\"\n",
+    );
     let red = w.gh.add_run(RunSpec {
         workflow_file: "integration.yml",
         head_sha: "c2",
@@ -1372,7 +1404,10 @@ fn a_job_renamed_or_removed_from_the_configuration_is_named_and_still_blocks() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("no longer in the configuration"), "{out}");
     // The option lets it go, still with the warning.
-    w.set_config("unconfigured_jobs_block = false", "[[job]]\nworkflow = \"other.yml\"\n");
+    w.set_config(
+        "unconfigured_jobs_block = false",
+        "[[job]]\nworkflow = \"other.yml\"\n",
+    );
     let (code, out) = w.gate(&at(73));
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("no longer blocks"), "{out}");
@@ -1384,10 +1419,18 @@ fn missed_deliveries_are_redelivered_and_waiting_deployments_answered() {
     let now = t0() + Duration::hours(30);
     let h = |n: i64| t0() + Duration::hours(n);
     // The server was down: a run's completion got a 502, then 502 again.
-    let lost = w.gh.add_delivery("g-lost", "workflow_run", Some("completed"), 502, h(26));
-    let lost_again = w.gh.add_delivery("g-lost", "workflow_run", Some("completed"), 502, h(27));
+    let lost =
+        w.gh.add_delivery("g-lost", "workflow_run", Some("completed"), 502, h(26));
+    let lost_again =
+        w.gh.add_delivery("g-lost", "workflow_run", Some("completed"), 502, h(27));
     // Its disk was full: a 500 for a protection rule request.
-    let full = w.gh.add_delivery("g-full", "deployment_protection_rule", Some("requested"), 500, h(28));
+    let full = w.gh.add_delivery(
+        "g-full",
+        "deployment_protection_rule",
+        Some("requested"),
+        500,
+        h(28),
+    );
     // Failed then redelivered fine; an event the bot does not act on;
     // one too old; one that failed three times already.
     w.gh.add_delivery("g-healed", "workflow_run", Some("completed"), 502, h(25));
@@ -1404,14 +1447,24 @@ fn missed_deliveries_are_redelivered_and_waiting_deployments_answered() {
     let out = w.ok(&["reconcile", "--now", &now.to_rfc3339()]);
     let mut asked = w.gh.redeliveries();
     asked.sort_unstable();
-    assert_eq!(asked, {
-        let mut v = vec![lost_again, full];
-        v.sort_unstable();
-        v
-    }, "{out}");
+    assert_eq!(
+        asked,
+        {
+            let mut v = vec![lost_again, full];
+            v.sort_unstable();
+            v
+        },
+        "{out}"
+    );
     assert!(!asked.contains(&lost));
-    assert!(out.contains("asked GitHub to redeliver workflow_run delivery g-lost"), "{out}");
-    assert!(out.contains("g-stuck") && out.contains("failed 3 times"), "{out}");
+    assert!(
+        out.contains("asked GitHub to redeliver workflow_run delivery g-lost"),
+        "{out}"
+    );
+    assert!(
+        out.contains("g-stuck") && out.contains("failed 3 times"),
+        "{out}"
+    );
     let answers = w.gh.protection_responses();
     assert_eq!(answers.len(), 1, "{answers:?}");
     assert_eq!(answers[0].run_id, waiting);
@@ -1441,11 +1494,17 @@ fn an_issue_closed_by_hand_is_filed_again_on_its_own_event() {
     let open = w.open_issues();
     assert_eq!(open.len(), 1);
     assert!(
-        open[0].body.contains(&format!("This continues #{first}, which @mallory closed")),
+        open[0]
+            .body
+            .contains(&format!("This continues #{first}, which @mallory closed")),
         "{}",
         open[0].body
     );
-    assert!(open[0].body.contains("\"deadline\":\"2026-11-23T10:00:00Z\""));
+    assert!(
+        open[0]
+            .body
+            .contains("\"deadline\":\"2026-11-23T10:00:00Z\"")
+    );
     // The same event from an issue someone else opened does nothing.
     let other = w.gh.add_issue_by("mallory", "x", "y", &[]);
     let payload = json!({
@@ -1489,10 +1548,16 @@ fn in_github_actions_the_bot_is_github_actions_bot() {
             1,
         );
         let mut c = Command::new(env!("CARGO_BIN_EXE_deferred-compliance"));
-        c.args(["reconcile", "--now", T0, "--config", config.to_str().unwrap()])
-            .env_clear()
-            .env("GITHUB_TOKEN", TOKEN)
-            .env("GITHUB_API_URL", gh.url());
+        c.args([
+            "reconcile",
+            "--now",
+            T0,
+            "--config",
+            config.to_str().unwrap(),
+        ])
+        .env_clear()
+        .env("GITHUB_TOKEN", TOKEN)
+        .env("GITHUB_API_URL", gh.url());
         if let Some(v) = actions {
             c.env("GITHUB_ACTIONS", v);
         }

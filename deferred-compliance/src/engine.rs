@@ -381,8 +381,8 @@ impl Engine {
     /// per delivery. Only an App can; with a token this does nothing.
     async fn redeliver_missed(&self, pass: &mut Pass) -> anyhow::Result<()> {
         const MAX_ATTEMPTS: usize = 3;
-        let window = chrono::Duration::from_std(self.cfg.redeliver_within)
-            .unwrap_or(chrono::Duration::MAX);
+        let window =
+            chrono::Duration::from_std(self.cfg.redeliver_within).unwrap_or(chrono::Duration::MAX);
         if window.is_zero() {
             return Ok(());
         }
@@ -489,9 +489,9 @@ impl Engine {
                 }
                 (Some((Verdict::Success, _)), _) | (None, None) => {}
                 (_, t) => {
-                    let number = t
-                        .as_ref()
-                        .map_or("(no open issue)".to_owned(), |t| format!("#{}", t.issue.number));
+                    let number = t.as_ref().map_or("(no open issue)".to_owned(), |t| {
+                        format!("#{}", t.issue.number)
+                    });
                     let why = match &spec.job {
                         Some(job) => format!(
                             "{number}: job `{job}` is not in the latest run of {} on {}: renamed \
@@ -788,7 +788,10 @@ impl Engine {
     /// make it later.
     fn streak_deadline(&self, pass: &Pass, key: &str, state: &JobState) -> DateTime<Utc> {
         let span = self.deadline_span();
-        let mut best = pass.now.checked_add_signed(span).unwrap_or(DateTime::<Utc>::MAX_UTC);
+        let mut best = pass
+            .now
+            .checked_add_signed(span)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
         if let Some(t) = state.streak_start.and_then(|t| t.checked_add_signed(span)) {
             best = best.min(t);
         }
@@ -820,7 +823,11 @@ impl Engine {
                 let number = t.issue.number;
                 let same = f.id == t.marker.run_id && f.run_attempt <= t.marker.run_attempt;
                 if !same && f.run_number >= t.marker.run_number {
-                    let deadline = pass.deadlines.get(&key).copied().unwrap_or(t.marker.deadline);
+                    let deadline = pass
+                        .deadlines
+                        .get(&key)
+                        .copied()
+                        .unwrap_or(t.marker.deadline);
                     let text = format!(
                         "The job failed again: [run #{}]({}) on `{}`. The deadline stays {}.",
                         f.run_number,
@@ -987,7 +994,9 @@ impl Engine {
         let last = events.iter().rev().find(|e| {
             e.event == "closed"
                 || (e.event == "unlabeled"
-                    && e.label.as_ref().is_some_and(|l| l.name.eq_ignore_ascii_case(label)))
+                    && e.label
+                        .as_ref()
+                        .is_some_and(|l| l.name.eq_ignore_ascii_case(label)))
         });
         let what = match last {
             Some(e) if e.event == "closed" => format!("which {} closed", who(e)),
@@ -1193,9 +1202,7 @@ impl Engine {
     async fn check_timers(&self, pass: &mut Pass, t: &Tracked) -> anyhow::Result<()> {
         let number = t.issue.number;
         let job = t.marker.job.clone();
-        let a = self
-            .assess_job(pass, &job, Some(t.clone()), None)
-            .await?;
+        let a = self.assess_job(pass, &job, Some(t.clone()), None).await?;
         let mentions = t.marker.mentions().join(" ");
         let who = self
             .cfg

@@ -109,15 +109,35 @@ mod tests {
 
     #[test]
     fn logins_and_owners() {
-        for ok in ["alice", "a-b", "Bob99", "compliance-bot[bot]", "x", "a--b", "ann_acme"] {
+        for ok in [
+            "alice",
+            "a-b",
+            "Bob99",
+            "compliance-bot[bot]",
+            "x",
+            "a--b",
+            "ann_acme",
+        ] {
             assert!(is_login(ok), "{ok}");
         }
-        for bad in ["", "-a", "a b", "<!channel>", "a/b", "a|b", "a&b", &"x".repeat(101)] {
+        for bad in [
+            "",
+            "-a",
+            "a b",
+            "<!channel>",
+            "a/b",
+            "a|b",
+            "a&b",
+            &"x".repeat(101),
+        ] {
             assert!(!is_login(bad), "{bad}");
         }
         assert_eq!(owner("@acme/storage").as_deref(), Some("@acme/storage"));
         assert_eq!(owner("@erin").as_deref(), Some("@erin"));
-        assert_eq!(owner("dev@acme.example").as_deref(), Some("dev@acme.example"));
+        assert_eq!(
+            owner("dev@acme.example").as_deref(),
+            Some("dev@acme.example")
+        );
         for bad in [
             "<!channel>",
             "@org/every one",
@@ -140,7 +160,10 @@ mod tests {
         assert!(!m.contains("@org"), "{m}");
         assert!(!m.contains("](") && !m.contains('\n'), "{m}");
         assert_eq!(markdown("a_b"), "a\\_b");
-        assert_eq!(slack("<!channel> & <https://e|x>"), "&lt;!channel&gt; &amp; &lt;https://e|x&gt;");
+        assert_eq!(
+            slack("<!channel> & <https://e|x>"),
+            "&lt;!channel&gt; &amp; &lt;https://e|x&gt;"
+        );
         assert_eq!(slack_url("https://x/y"), Some("https://x/y"));
         assert_eq!(slack_url("https://x|evil"), None);
         assert_eq!(slack_url("javascript:alert(1)"), None);

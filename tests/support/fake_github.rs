@@ -428,7 +428,10 @@ impl FakeGitHub {
     /// Replaces an issue's body as someone editing it in the web UI.
     pub fn edit_issue_body(&self, issue: u64, body: &str) {
         let mut h = self.hub();
-        let i = h.issue_mut(issue).ok().unwrap_or_else(|| panic!("no issue {issue}"));
+        let i = h
+            .issue_mut(issue)
+            .ok()
+            .unwrap_or_else(|| panic!("no issue {issue}"));
         i.body = Some(body.to_owned());
     }
 
@@ -1693,7 +1696,10 @@ fn endpoint(method: MethodFilter, op: Op) -> MethodRouter<Shared> {
         let bearer = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("token ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("token "))
+            })
             .map(|v| v.trim().to_owned());
         let params = params
             .iter()
@@ -2167,7 +2173,11 @@ impl Hub {
     /// Records the request; the new attempt is pending (status 0).
     fn redeliver(&mut self, req: &Req) -> Answer {
         let id = req.number("id")?;
-        let d = self.deliveries.iter().find(|d| d.id == id).ok_or_else(not_found)?;
+        let d = self
+            .deliveries
+            .iter()
+            .find(|d| d.id == id)
+            .ok_or_else(not_found)?;
         let mut again = d.clone();
         again.id = self.id();
         again.redelivery = true;
@@ -2181,9 +2191,10 @@ impl Hub {
     /// The repository's runs, newest first; filters on `status`.
     fn list_repo_runs(&mut self, req: &Req) -> Answer {
         let status = req.query("status");
-        let runs = self.runs.values().rev().filter(|r| {
-            status.is_none_or(|s| s == r.status || r.conclusion.as_deref() == Some(s))
-        });
+        let runs =
+            self.runs.values().rev().filter(|r| {
+                status.is_none_or(|s| s == r.status || r.conclusion.as_deref() == Some(s))
+            });
         let runs = runs.map(|r| self.run_json(r)).collect();
         self.paged(req, runs, Some("workflow_runs"))
     }
