@@ -1218,6 +1218,14 @@ fn removing_the_label_does_not_open_the_gate_or_restart_the_timer() {
         "{}",
         refiled.body
     );
+    // The unlabelled one is closed, pointing to the new one.
+    let old = w.gh.issue(first);
+    assert_eq!(old.state, "closed");
+    assert_eq!(
+        comments_with(&old, &format!("Continued in #{}", refiled.number)),
+        1
+    );
+    assert_eq!(w.open_issues().len(), 1);
     assert_eq!(w.gate(&at(73)).0, 1);
 }
 

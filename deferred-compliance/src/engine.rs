@@ -1111,6 +1111,21 @@ impl Engine {
         };
         pass.tracked.push(t.clone());
         pass.comment_keys.insert(number, HashSet::new());
+        // An open issue that lost its label is closed, pointing to this one,
+        // so that one job has one open issue.
+        let stale = carried.as_ref().and_then(|(n, _)| {
+            pass.history
+                .iter()
+                .find(|h| h.issue.number == *n && h.issue.state == "open")
+                .map(|h| h.issue.number)
+        });
+        if let Some(old) = stale {
+            let text = format!("Continued in #{number}, which carries the same deadline.");
+            self.ensure_comment(pass, old, &format!("continued-in:{number}"), &text)
+                .await?;
+            self.api.close_issue(old).await?;
+            pass.act(&key, Some(old), format!("closed: continued in #{number}"));
+        }
         let mentions = slack::mentions(&t.marker.mentions(), &self.cfg.slack_users);
         self.notify(&format!(
             ":rotating_light: Deferred job *{}* failed on `{}` (<{}|run #{}>). <{}|Issue #{number}>{}. \
