@@ -335,7 +335,12 @@ impl Config {
             bot_login,
             unconfigured_jobs_block: raw.unconfigured_jobs_block,
             max_pages: raw.max_pages,
-            redeliver_within: parse_duration(&raw.redeliver_within).context("redeliver_within")?,
+            // `off`: no redelivery.
+            redeliver_within: if raw.redeliver_within == "off" {
+                Duration::ZERO
+            } else {
+                parse_duration(&raw.redeliver_within).context("redeliver_within")?
+            },
             repository,
             branch: raw.branch.trim().to_owned(),
             deadline,
@@ -553,6 +558,31 @@ rerun = false
         assert!(with("reminders = [\"80h\"]").starts_with("reminders[0]: `80h`"));
         assert!(with("exception_approvers = [\"a b\"]").starts_with("exception_approvers[0]"));
         assert!(e(&format!("{MINIMAL}{JOB}{JOB}")).contains("listed twice"));
+        let pr = with("events = [\"push\", \"pull_request\"]");
+        assert!(
+            pr.starts_with("events[1]: `pull_request` is not a trusted run event"),
+            "{pr}"
+        );
+        assert!(with("bot_login = \"<!channel>\"").starts_with("bot_login"));
+        assert!(with("max_pages = 0").starts_with("max_pages"));
+    }
+
+    #[test]
+    fn trust_defaults() {
+        let c = Config::parse(&format!("{MINIMAL}{JOB}")).unwrap();
+        assert_eq!(c.events, vec!["push".to_owned()]);
+        assert_eq!(c.bot_login, None);
+        assert!(c.unconfigured_jobs_block);
+        assert_eq!(c.max_pages, depgraph::github::MAX_PAGES);
+        assert_eq!(c.redeliver_within, Duration::from_secs(3 * 86_400));
+        let c = Config::parse(&format!(
+            "{MINIMAL}events = [\"push\", \"schedule\"]\nbot_login = \"github-actions[bot]\"\n\
+             redeliver_within = \"off\"\n{JOB}"
+        ))
+        .unwrap();
+        assert_eq!(c.events, vec!["push".to_owned(), "schedule".to_owned()]);
+        assert_eq!(c.bot_login.as_deref(), Some("github-actions[bot]"));
+        assert_eq!(c.redeliver_within, Duration::ZERO);
     }
 
     /// The README's example is a working configuration.
