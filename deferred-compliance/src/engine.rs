@@ -173,6 +173,16 @@ impl Pass {
         self.tracked.iter().find(|t| t.marker.job == key).cloned()
     }
 
+    /// Something that failed, left to a retry or the next pass.
+    fn failed(&mut self, job: String, what: String) {
+        self.actions.push(Action {
+            job,
+            issue: None,
+            what,
+            failed: true,
+        });
+    }
+
     fn warn(&mut self, text: String) {
         tracing::warn!("{text}");
         if !self.warnings.contains(&text) {
@@ -337,37 +347,26 @@ impl Engine {
         let mut pass = self.start(now).await?;
         for spec in &self.cfg.jobs {
             if let Err(e) = self.sync_job(&mut pass, spec, None).await {
-                pass.actions.push(Action {
-                    job: spec.key(),
-                    issue: None,
-                    what: format!("failed, left to the next pass: {e:#}"),
-                    failed: true,
-                });
+                pass.failed(spec.key(), format!("failed, left to the next pass: {e:#}"));
             }
         }
         if let Err(e) = self.sync_gate(&mut pass).await {
-            pass.actions.push(Action {
-                job: "-".into(),
-                issue: None,
-                what: format!("deploy-gate status failed, left to the next pass: {e:#}"),
-                failed: true,
-            });
+            pass.failed(
+                "-".to_owned(),
+                format!("deploy-gate status failed, left to the next pass: {e:#}"),
+            );
         }
         if let Err(e) = self.answer_waiting(&mut pass).await {
-            pass.actions.push(Action {
-                job: "-".into(),
-                issue: None,
-                what: format!("waiting deployments not answered, left to the next pass: {e:#}"),
-                failed: true,
-            });
+            pass.failed(
+                "-".to_owned(),
+                format!("waiting deployments not answered, left to the next pass: {e:#}"),
+            );
         }
         if let Err(e) = self.redeliver_missed(&mut pass).await {
-            pass.actions.push(Action {
-                job: "-".into(),
-                issue: None,
-                what: format!("missed deliveries not recovered, left to the next pass: {e:#}"),
-                failed: true,
-            });
+            pass.failed(
+                "-".to_owned(),
+                format!("missed deliveries not recovered, left to the next pass: {e:#}"),
+            );
         }
         for w in pass.warnings.clone() {
             pass.act("-", None, format!("warning: {w}"));

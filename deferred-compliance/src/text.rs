@@ -1,8 +1,9 @@
 //! Text from users (pull request titles, branch and job names, logins,
-//! owners read from CODEOWNERS) made safe for where it goes: GitHub
-//! Markdown and Slack mrkdwn. The only live mentions in what the bot
-//! writes are the ones it means to make, and nothing a user wrote can open
-//! an HTML comment (which would hide the rest of a body) or a link.
+//! owners read from CODEOWNERS) made safe for GitHub Markdown, and the
+//! checks of logins and owners; Slack's escaping is `slack::escape`. The
+//! only live mentions in what the bot writes are the ones it means to make,
+//! and nothing a user wrote can open an HTML comment (which would hide the
+//! rest of a body) or a link.
 
 /// A GitHub login: letters, digits, `-` and `_` (Enterprise Managed
 /// Users' logins end in `_shortcode`), not starting with `-`; an App's bot
@@ -77,32 +78,6 @@ pub fn markdown(s: &str) -> String {
     out
 }
 
-/// Text for Slack mrkdwn: `&`, `<` and `>` escaped, as Slack asks, so no
-/// `<!channel>`, `<@U…>` or `<url|text>` comes from a user; line breaks
-/// become spaces.
-pub fn slack(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' | '\n' | '\t' => out.push(' '),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// A URL the bot links to, for Slack's `<url|text>`: only http(s) URLs
-/// without the characters that would end the link early.
-pub fn slack_url(url: &str) -> Option<&str> {
-    let ok = (url.starts_with("https://") || url.starts_with("http://"))
-        && !url.contains(['<', '>', '|', ' ', '\n']);
-    ok.then_some(url)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,12 +135,5 @@ mod tests {
         assert!(!m.contains("@org"), "{m}");
         assert!(!m.contains("](") && !m.contains('\n'), "{m}");
         assert_eq!(markdown("a_b"), "a\\_b");
-        assert_eq!(
-            slack("<!channel> & <https://e|x>"),
-            "&lt;!channel&gt; &amp; &lt;https://e|x&gt;"
-        );
-        assert_eq!(slack_url("https://x/y"), Some("https://x/y"));
-        assert_eq!(slack_url("https://x|evil"), None);
-        assert_eq!(slack_url("javascript:alert(1)"), None);
     }
 }
