@@ -505,24 +505,19 @@ impl Api {
         let Some(app) = self.gh.as_app() else {
             return Ok(None);
         };
-        let mut all = Vec::new();
-        let mut next = Some("/app/hook/deliveries?per_page=100".to_owned());
-        let mut pages = 0;
-        while let Some(p) = next.take() {
-            pages += 1;
-            if pages > app.max_pages() {
-                anyhow::bail!(
-                    "GET /app/hook/deliveries: stopped after {} pages",
-                    app.max_pages()
-                );
-            }
-            let (page, more): (Vec<HookDelivery>, _) = app.get_page(&p).await?;
-            let done = page.is_empty() || page.iter().any(|d| d.delivered_at < since);
-            all.extend(page.into_iter().filter(|d| d.delivered_at >= since));
-            if !done {
-                next = more;
-            }
-        }
+        let all: Vec<HookDelivery> = app
+            .get_pages_until(
+                "/app/hook/deliveries?per_page=100",
+                Some,
+                |page: &[HookDelivery]| {
+                    page.is_empty() || page.iter().any(|d| d.delivered_at < since)
+                },
+            )
+            .await?;
+        let all = all
+            .into_iter()
+            .filter(|d| d.delivered_at >= since)
+            .collect();
         Ok(Some(all))
     }
 

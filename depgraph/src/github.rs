@@ -630,22 +630,6 @@ impl Client {
         }
     }
 
-    /// One page of a list and the path of the next, for lists read only
-    /// as far as they are needed (newest first, up to a date).
-    pub async fn get_page<T: DeserializeOwned>(
-        &self,
-        path: &str,
-    ) -> anyhow::Result<(T, Option<String>)> {
-        let reply = self.send(Method::Get, path, None::<&()>).await?;
-        let page: T = parse(&reply.body, Method::Get, path)?;
-        Ok((page, reply.next.map(|u| path_and_query(&u).to_owned())))
-    }
-
-    /// The most pages a list is followed for.
-    pub fn max_pages(&self) -> usize {
-        self.max_pages
-    }
-
     /// Every page of a list endpoint, following `Link: rel="next"`; `path`
     /// should ask for `per_page=100`. `items` takes a page's items out of
     /// its body (most lists are bare arrays; runs and jobs are wrapped).
@@ -653,6 +637,22 @@ impl Client {
     where
         T: DeserializeOwned,
         F: Fn(serde_json::Value) -> Option<serde_json::Value>,
+    {
+        self.get_pages_until(path, items, |_: &[T]| false).await
+    }
+
+    /// [`Client::get_pages`], stopping after the first page for which
+    /// `enough(page)` holds (a list read newest first, up to a date).
+    pub async fn get_pages_until<T, F, E>(
+        &self,
+        path: &str,
+        items: F,
+        enough: E,
+    ) -> anyhow::Result<Vec<T>>
+    where
+        T: DeserializeOwned,
+        F: Fn(serde_json::Value) -> Option<serde_json::Value>,
+        E: Fn(&[T]) -> bool,
     {
         let mut all = Vec::new();
         let mut next = Some(path.to_owned());
@@ -674,8 +674,11 @@ impl Client {
             })?;
             let page: Vec<T> = serde_json::from_value(page)
                 .with_context(|| format!("GET {p}: the response is not what GitHub sends"))?;
+            let done = enough(&page);
             all.extend(page);
-            next = reply.next.map(|url| path_and_query(&url).to_owned());
+            if !done {
+                next = reply.next.map(|url| path_and_query(&url).to_owned());
+            }
         }
         Ok(all)
     }
