@@ -1583,3 +1583,75 @@ fn in_github_actions_the_bot_is_github_actions_bot() {
     let _ = run;
     assert_eq!(gh.issues().len(), 1);
 }
+
+/// GitHub's own example of a `workflow_run` delivery (octokit/webhooks),
+/// read as the bot reads any delivery: its trigger is `repository_dispatch`,
+/// which never counts; the same delivery from a fork never counts either.
+#[test]
+fn a_real_workflow_run_delivery_counts_only_from_a_trusted_event_and_repository() {
+    let gh = FakeGitHub::start(FakeConfig {
+        owner: "octo-org".to_owned(),
+        repo: "octo-repo".to_owned(),
+        ..FakeConfig::default()
+    });
+    gh.add_commit(
+        "3484a3fb816e0859fd6e1cea078d76385ff50625",
+        None,
+        "matfax",
+        "m",
+        &[],
+    );
+    gh.set_branch("master", "3484a3fb816e0859fd6e1cea078d76385ff50625");
+    gh.add_workflow("test.yml");
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("c.toml");
+    let real = Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "../fixtures/deferred-compliance/octokit-webhooks-workflow_run-completed.with-pull-requests.payload.json",
+    );
+    let payload: Value = serde_json::from_str(&std::fs::read_to_string(&real).unwrap()).unwrap();
+    let handle = |events: &str, payload: &Value| {
+        std::fs::write(
+            &config,
+            format!(
+                "repository = \"octo-org/octo-repo\"\nbranch = \"master\"\n{events}\n\
+                 [[job]]\nworkflow = \"test.yml\"\n"
+            ),
+        )
+        .unwrap();
+        let file = dir.path().join("event.json");
+        std::fs::write(&file, payload.to_string()).unwrap();
+        let o = Command::new(env!("CARGO_BIN_EXE_deferred-compliance"))
+            .args(["handle-event", "--event-name", "workflow_run", "--now", T0])
+            .arg("--event-path")
+            .arg(&file)
+            .arg("--config")
+            .arg(&config)
+            .env_clear()
+            .env("GITHUB_TOKEN", TOKEN)
+            .env("GITHUB_API_URL", gh.url())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let out = handle("", &payload);
+    assert!(
+        out.contains("ignored run #163: it was triggered by `repository\\_dispatch`"),
+        "{out}"
+    );
+    // `repository_dispatch` is not among the events that may be trusted
+    // (anyone with a token can send one): still ignored.
+    let out = handle("events = [\"push\", \"workflow_dispatch\"]", &payload);
+    assert!(out.contains("ignored run #163"), "{out}");
+    // The same delivery, its head repository a fork's: ignored whatever
+    // the events.
+    let mut fork = payload.clone();
+    fork["workflow_run"]["head_repository"]["full_name"] = json!("mallory/octo-repo");
+    fork["workflow_run"]["event"] = json!("push");
+    let out = handle("", &fork);
+    assert!(
+        out.contains("its commit comes from mallory/octo-repo, not octo-org/octo-repo"),
+        "{out}"
+    );
+    assert!(gh.issues().is_empty());
+}
