@@ -10,6 +10,7 @@
 pub mod cargo;
 pub mod evaluate;
 pub mod git;
+pub mod last_green;
 pub mod output;
 pub mod prepare;
 pub mod rules;

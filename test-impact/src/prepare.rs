@@ -39,6 +39,19 @@ pub struct SelectArgs {
     #[arg(long, value_name = "REV", default_value = "HEAD")]
     pub head: String,
 
+    /// With `--base last-green`: the workflow (its file name, `ci.yml`, or
+    /// its id) whose newest successful run on --branch is the base, so a
+    /// test that failed and was not fixed is selected again. Asks the
+    /// GitHub API ($GITHUB_API_URL, $GITHUB_REPOSITORY, token from
+    /// $GITHUB_TOKEN).
+    #[arg(long, value_name = "FILE")]
+    pub workflow: Option<String>,
+
+    /// With `--base last-green`: the branch whose runs count [default:
+    /// $GITHUB_BASE_REF, else $GITHUB_REF_NAME].
+    #[arg(long, value_name = "NAME")]
+    pub branch: Option<String>,
+
     /// Also count staged, unstaged and untracked (not ignored) changes of
     /// the work tree.
     #[arg(long)]
@@ -117,7 +130,11 @@ pub fn prepare(args: &SelectArgs) -> Result<Prepared> {
     let mut run_all: Option<String> = None;
     let mut merge_base = None;
     if let (Some(repo), Some(base), Some(head)) = (&repo, &args.base, head) {
-        let base_oid = repo.resolve(base)?;
+        let base_oid = if base == crate::last_green::LAST_GREEN {
+            crate::last_green::resolve(repo, args)?
+        } else {
+            repo.resolve(base)?
+        };
         merge_base = repo.merge_base(base_oid, head)?;
         if merge_base.is_none() {
             let why = if repo.is_shallow() {
