@@ -21,7 +21,9 @@ use guppy::graph::cargo::{CargoOptions, CargoSet};
 use guppy::graph::feature::{FeatureSet, StandardFeatures};
 use guppy::graph::summaries::diff::SummaryDiffStatus;
 use guppy::graph::summaries::{Summary, SummaryId};
-use guppy::graph::{BuildTargetId, DependencyDirection, PackageGraph, PackageMetadata};
+use guppy::graph::{
+    BuildTargetId, DependencyDirection, PackageGraph, PackageLink, PackageMetadata,
+};
 use rayon::prelude::*;
 
 /// A workspace member.
@@ -79,24 +81,46 @@ pub struct Comparison {
     /// them like the graph's edges: when `dependency` is affected, so is
     /// `dependent` (and, through the graph, whatever depends on it). Sorted.
     pub extra_dependents: Vec<(String, String)>,
+    /// Edges that only an optional dependency brings, `(dependent,
+    /// dependency)`, with the dependent's feature that turns it on.
+    pub edge_features: BTreeMap<(String, String), String>,
     /// Members whose build summary (the packages and features Cargo would
     /// build for them, dev-dependencies included) differs between base and
     /// head, per determinator; members new at head. Sorted by name.
     pub build_changed: Vec<BuildChanged>,
 }
 
-/// Runs `cargo metadata --format-version 1` in `dir` (with `$CARGO`, or
-/// `cargo`), returning its JSON. Error, one line: the command and the last
-/// line of cargo's stderr.
-pub fn metadata(dir: &Path) -> Result<String> {
+/// How `cargo metadata` may resolve.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MetadataOptions {
+    /// `--offline`: resolve from the lockfile and the local caches only.
+    pub offline: bool,
+}
+
+/// Runs `cargo metadata --format-version 1 --all-features` in `dir` (with
+/// `$CARGO`, or `cargo`), returning its JSON.
+///
+/// All features: a dependency behind a feature is a dependency Cargo can
+/// build, and without `--all-features` the `resolve` graph leaves it out
+/// (guppy documents that it needs the full graph). Which features a build
+/// really enables is still compared, by determinator, on this graph.
+///
+/// Error, one line: the command, and cargo's first `error:` line (its
+/// last line is often a backtrace frame or a `Caused by` detail).
+pub fn metadata(dir: &Path, opts: MetadataOptions) -> Result<String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut args = vec!["metadata", "--format-version", "1", "--all-features"];
+    if opts.offline {
+        args.push("--offline");
+    }
     let shown = format!(
-        "`{} metadata --format-version 1` in {}",
+        "`{} {}` in {}",
         Path::new(&cargo).display(),
+        args.join(" "),
         dir.display()
     );
     let output = Command::new(&cargo)
-        .args(["metadata", "--format-version", "1"])
+        .args(&args)
         .current_dir(dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -105,14 +129,20 @@ pub fn metadata(dir: &Path) -> Result<String> {
         .map_err(|e| anyhow!("run {shown}: {e}"))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let last = stderr
-            .lines()
-            .map(str::trim)
-            .rfind(|line| !line.is_empty())
-            .map_or_else(|| output.status.to_string(), str::to_owned);
-        bail!("run {shown}: {last}");
+        bail!("run {shown}: {}", cargo_error(&stderr, output.status));
     }
     String::from_utf8(output.stdout).map_err(|_| anyhow!("run {shown}: its output is not UTF-8"))
+}
+
+/// The line of cargo's stderr that says what went wrong: the first
+/// `error:` (or `error[…]`) line, else the last non-empty line, else the
+/// exit status.
+fn cargo_error(stderr: &str, status: std::process::ExitStatus) -> String {
+    let lines = || stderr.lines().map(str::trim).filter(|l| !l.is_empty());
+    lines()
+        .find(|l| l.starts_with("error:") || l.starts_with("error["))
+        .or_else(|| lines().last())
+        .map_or_else(|| status.to_string(), str::to_owned)
 }
 
 /// Compares the workspace at base with the workspace at head, each given
@@ -146,16 +176,18 @@ pub fn compare(
         .map(|(_, p)| package(p, base_root))
         .collect::<Result<Vec<_>>>()?;
 
+    let features = Features::of_metadata(head_json);
     let (graphs, build_changed) = rayon::join(
-        || module_graph(&head, &packages),
+        || module_graph(&head, &features, &packages),
         || build_changed(&base, &head),
     );
-    let (graph, extra_dependents) = graphs?;
+    let (graph, extra_dependents, edge_features) = graphs?;
     Ok(Comparison {
         packages,
         removed,
         graph,
         extra_dependents,
+        edge_features,
         build_changed: build_changed?,
     })
 }
@@ -256,40 +288,60 @@ fn relative_dir(p: PackageMetadata<'_>, root: &Path) -> Result<String> {
     Ok(parts.join("/"))
 }
 
-/// The members each member depends on, directly or through non-members:
-/// `dependent -> (dependency -> dev_only)`. Of a member every dependency
-/// counts; of a non-member only what Cargo builds for it (normal and build
-/// dependencies: its dev-dependencies are never built).
-fn member_dependencies(graph: &PackageGraph) -> BTreeMap<&str, BTreeMap<&str, bool>> {
+/// How a member reaches a member it depends on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Reach<'g> {
+    /// Only through dev-dependencies (its tests build it).
+    dev_only: bool,
+    /// Only through an optional dependency: the feature of the dependent
+    /// that turns the first step on.
+    feature: Option<&'g str>,
+}
+
+/// The members each member depends on, directly or through non-members,
+/// with how. Of a member every dependency counts, optional ones too (the
+/// graph is read with all features); of a non-member only what Cargo
+/// builds for it (normal and build dependencies: its dev-dependencies are
+/// never built).
+fn member_dependencies<'g>(
+    graph: &'g PackageGraph,
+    features: &'g Features,
+) -> BTreeMap<&'g str, BTreeMap<&'g str, Reach<'g>>> {
     let mut all = BTreeMap::new();
     for member in graph.workspace().iter() {
-        let mut found: BTreeMap<&str, bool> = BTreeMap::new();
+        let mut found: BTreeMap<&str, Reach<'_>> = BTreeMap::new();
         let mut seen = HashSet::new();
         let mut stack = Vec::new();
-        // Non-dev links first: a member reached through them is a non-dev
-        // dependency however else it is reached, and what they reach needs
-        // no second walk.
-        let (normal, dev): (Vec<_>, Vec<_>) =
-            member.direct_links().partition(|link| !link.dev_only());
-        for (links, dev_only) in [(normal, false), (dev, true)] {
-            for link in links {
-                stack.push(link.to());
-                while let Some(p) = stack.pop() {
-                    if p.in_workspace() {
-                        if p.id() != member.id() {
-                            found.entry(p.name()).or_insert(dev_only);
-                        }
-                        continue;
+        // Required non-dev links first, then optional ones, then dev
+        // links: a member is listed with the strongest way it is reached,
+        // and what a stronger way reaches needs no second walk.
+        let mut links: Vec<_> = member
+            .direct_links()
+            .map(|link| {
+                let feature = is_optional(&link)
+                    .then(|| features.enabling(member.id().repr(), link.dep_name()));
+                (link.dev_only(), feature.is_some(), feature, link)
+            })
+            .collect();
+        links.sort_by_key(|&(dev, optional, _, _)| (dev, optional));
+        for (dev_only, _, feature, link) in links {
+            let reach = Reach { dev_only, feature };
+            stack.push(link.to());
+            while let Some(p) = stack.pop() {
+                if p.in_workspace() {
+                    if p.id() != member.id() {
+                        found.entry(p.name()).or_insert(reach);
                     }
-                    if !seen.insert(p.id()) {
-                        continue;
-                    }
-                    stack.extend(
-                        p.direct_links()
-                            .filter(|l| l.normal().is_present() || l.build().is_present())
-                            .map(|l| l.to()),
-                    );
+                    continue;
                 }
+                if !seen.insert(p.id()) {
+                    continue;
+                }
+                stack.extend(
+                    p.direct_links()
+                        .filter(|l| l.normal().is_present() || l.build().is_present())
+                        .map(|l| l.to()),
+                );
             }
         }
         all.insert(member.name(), found);
@@ -297,22 +349,84 @@ fn member_dependencies(graph: &PackageGraph) -> BTreeMap<&str, BTreeMap<&str, bo
     all
 }
 
-/// The module graph of the members, and the dev edges left out of it
-/// because they would close a cycle.
+/// Whether a link is there only when a feature turns it on: optional in
+/// every kind it has.
+fn is_optional(link: &PackageLink<'_>) -> bool {
+    let reqs = [link.normal(), link.build(), link.dev()];
+    let mut present = reqs.iter().filter(|r| r.is_present()).peekable();
+    present.peek().is_some() && present.all(|r| r.status().required_status().is_never())
+}
+
+/// The `[features]` tables of the packages, from the `cargo metadata`
+/// JSON (guppy keeps them only as a feature graph).
+#[derive(Debug, Default)]
+pub struct Features {
+    by_id: std::collections::HashMap<String, BTreeMap<String, Vec<String>>>,
+}
+
+impl Features {
+    /// Reads the `features` of every package of a `cargo metadata` JSON;
+    /// a package without one has none.
+    pub fn of_metadata(json: &str) -> Features {
+        #[derive(serde::Deserialize)]
+        struct Metadata {
+            packages: Vec<Pkg>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Pkg {
+            id: String,
+            #[serde(default)]
+            features: BTreeMap<String, Vec<String>>,
+        }
+        let by_id = serde_json::from_str::<Metadata>(json)
+            .map(|m| m.packages.into_iter().map(|p| (p.id, p.features)).collect())
+            .unwrap_or_default();
+        Features { by_id }
+    }
+
+    /// The feature of package `id` that turns its optional dependency
+    /// `dep` (as the manifest names it) on: the first that lists `dep:D`,
+    /// `D`, `D/x` or `D?/x`, else the implicit feature `D`.
+    pub fn enabling<'s>(&'s self, id: &str, dep: &'s str) -> &'s str {
+        let Some(features) = self.by_id.get(id) else {
+            return dep;
+        };
+        let names = |item: &str| {
+            let item = item.strip_prefix("dep:").unwrap_or(item);
+            let name = item.split('/').next().unwrap_or(item);
+            name.strip_suffix('?').unwrap_or(name) == dep
+        };
+        features
+            .iter()
+            .find(|(name, items)| name.as_str() != dep && items.iter().any(|i| names(i)))
+            .map_or(dep, |(name, _)| name.as_str())
+    }
+}
+
+/// The module graph of the members, the dev edges left out of it because
+/// they would close a cycle, and the features that bring optional edges.
 fn module_graph(
     graph: &PackageGraph,
+    features: &Features,
     packages: &[Package],
-) -> Result<(ModuleGraph, Vec<(String, String)>)> {
-    let deps = member_dependencies(graph);
+) -> Result<ModuleGraph3> {
+    let deps = member_dependencies(graph, features);
     // Normal and build dependencies cannot form a cycle (Cargo rejects
     // one); dev edges join one at a time, unless their dependency already
     // reaches their dependent.
     let mut kept: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     let mut dev_edges = Vec::new();
+    let mut edge_features = BTreeMap::new();
     for (&dependent, on) in &deps {
         let entry = kept.entry(dependent).or_default();
-        for (&dependency, &dev_only) in on {
-            if dev_only {
+        for (&dependency, reach) in on {
+            if let Some(feature) = reach.feature {
+                edge_features.insert(
+                    (dependent.to_owned(), dependency.to_owned()),
+                    feature.to_owned(),
+                );
+            }
+            if reach.dev_only {
                 dev_edges.push((dependent, dependency));
             } else {
                 entry.push(dependency);
@@ -339,8 +453,15 @@ fn module_graph(
     let graph = builder
         .build()
         .map_err(|e| anyhow!("build the graph of workspace members: {e}"))?;
-    Ok((graph, extra))
+    Ok((graph, extra, edge_features))
 }
+
+/// What [`module_graph`] returns.
+type ModuleGraph3 = (
+    ModuleGraph,
+    Vec<(String, String)>,
+    BTreeMap<(String, String), String>,
+);
 
 /// Whether `to` is reachable from `from` along `edges` (dependent ->
 /// dependencies).
@@ -578,7 +699,7 @@ mod tests {
             let root = tmp.path().join(name);
             write_workspace(&root, head);
             let root = root.canonicalize().unwrap();
-            let json = metadata(&root).unwrap();
+            let json = metadata(&root, MetadataOptions::default()).unwrap();
             Workspace { json, root }
         };
         Fixture {
@@ -658,6 +779,14 @@ mod tests {
             &format!("[dependencies]\ncore = {{ path = \"../core\"{fast} }}\n"),
         );
         lib("buildhelper", "");
+        // Reached only through features: `extra` turns `core` on; `helper`
+        // is an optional dependency with its implicit feature.
+        lib(
+            "opt-user",
+            "[dependencies]\ncore = { path = \"../core\", optional = true }\n\
+             buildhelper = { path = \"../buildhelper\", optional = true }\n\n\
+             [features]\nextra = [\"dep:core\"]\n",
+        );
         lib(
             "dev-user",
             "[dev-dependencies]\ncore = { path = \"../core\" }\n\n\
@@ -817,6 +946,7 @@ mod tests {
                 "feat-user",
                 "newbie",
                 "on-dev-ext",
+                "opt-user",
                 "tested",
                 "uses-ext",
                 "via-uses-ext",
@@ -874,8 +1004,23 @@ mod tests {
                 ("feat-user", "core"),
                 ("newbie", "core"),
                 ("on-dev-ext", "dev-ext"),
+                // Optional dependencies are dependencies Cargo can build.
+                ("opt-user", "buildhelper"),
+                ("opt-user", "core"),
                 ("via-uses-ext", "uses-ext"),
             ])
+        );
+        let features: Vec<_> = c
+            .edge_features
+            .iter()
+            .map(|((a, b), f)| (a.as_str(), b.as_str(), f.as_str()))
+            .collect();
+        assert_eq!(
+            features,
+            [
+                ("opt-user", "buildhelper", "buildhelper"),
+                ("opt-user", "core", "extra")
+            ]
         );
         // cyc-b dev-depends on cyc-a, which depends on cyc-b.
         assert_eq!(c.extra_dependents, pairs(&[("cyc-b", "cyc-a")]));
@@ -909,10 +1054,32 @@ mod tests {
     }
 
     #[test]
+    fn cargo_s_first_error_line_is_the_reason_not_its_backtrace() {
+        use std::os::unix::process::ExitStatusExt;
+        let status = std::process::ExitStatus::from_raw(101 << 8);
+        let stderr = "    Updating crates.io index\nerror: failed to select a version for `x`.\n\
+                      \nCaused by:\n  no matching package\nstack backtrace:\n  12: <unknown>\n";
+        assert_eq!(
+            cargo_error(stderr, status),
+            "error: failed to select a version for `x`."
+        );
+        assert_eq!(
+            cargo_error("warning: a\nlast words\n", status),
+            "last words"
+        );
+        assert_eq!(cargo_error("", status), status.to_string());
+    }
+
+    #[test]
     fn metadata_failure_is_one_line_with_cargo_s_reason() {
         let tmp = tempfile::tempdir().unwrap();
-        let err = metadata(tmp.path()).unwrap_err().to_string();
-        assert!(err.contains("metadata --format-version 1` in "), "{err}");
+        let err = metadata(tmp.path(), MetadataOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("metadata --format-version 1 --all-features` in "),
+            "{err}"
+        );
         assert!(err.contains(&tmp.path().display().to_string()), "{err}");
         assert!(err.contains("could not find `Cargo.toml`"), "{err}");
         assert!(!err.contains('\n'), "{err}");

@@ -137,7 +137,7 @@ pub fn run(cmd: &EvaluateCmd, out: &mut dyn Write) -> Result<Exit> {
         let results: Vec<(Oid, Result<String>, tempfile::TempDir)> = dirs
             .into_par_iter()
             .map(|(key, dir)| {
-                let r = cargo::metadata(dir.path());
+                let r = cargo::metadata(dir.path(), cargo::MetadataOptions::default());
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                 if progress {
                     eprint!("\revaluate: cargo metadata {n}/{}", todo.len());

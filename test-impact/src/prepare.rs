@@ -2,6 +2,7 @@
 //! git (or a list), the graph (native JSON or the Cargo workspace at base
 //! and head), and the rules, resolved into a [`Selection`].
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -266,8 +267,8 @@ pub fn finish(
     config_file: Option<PathBuf>,
 ) -> Result<Finished> {
     let is_cargo = matches!(source, GraphSource::Cargo(_));
-    let (graph, removed_pkgs, build_changed, extra_edges) = match source {
-        GraphSource::Native(g) => (g, Vec::new(), Vec::new(), Vec::new()),
+    let (graph, removed_pkgs, build_changed, extra_edges, edge_features) = match source {
+        GraphSource::Native(g) => (g, Vec::new(), Vec::new(), Vec::new(), BTreeMap::new()),
         GraphSource::Cargo(c) => {
             let c = *c;
             let graph = c.graph;
@@ -281,7 +282,12 @@ pub fn finish(
                 .iter()
                 .filter_map(|(a, b)| Some((graph.find(a)?, graph.find(b)?)))
                 .collect();
-            (graph, c.removed, build, extra)
+            let features: BTreeMap<(ModuleId, ModuleId), String> = c
+                .edge_features
+                .into_iter()
+                .filter_map(|((a, b), f)| Some(((graph.find(&a)?, graph.find(&b)?), f)))
+                .collect();
+            (graph, c.removed, build, extra, features)
         }
     };
     // Replaying history (`evaluate`), today's rules may name modules an old
@@ -332,6 +338,7 @@ pub fn finish(
         index: &index,
         removed_index: (!removed.is_empty()).then_some((&removed_index, removed.as_slice())),
         extra_edges: &extra_edges,
+        edge_features: &edge_features,
         rules,
         graph_files: &graph_files,
         build_changed,
@@ -404,9 +411,10 @@ pub fn cargo_compare(
     if let Some(paths) = overlay {
         overlay_work_tree(root, head_dir.path(), paths)?;
     }
+    let opts = cargo::MetadataOptions::default();
     let (b, h) = std::thread::scope(|s| {
-        let b = s.spawn(|| cargo::metadata(base_dir.path()));
-        let h = cargo::metadata(head_dir.path());
+        let b = s.spawn(|| cargo::metadata(base_dir.path(), opts));
+        let h = cargo::metadata(head_dir.path(), opts);
         (b.join().expect("cargo metadata thread"), h)
     });
     let (b, h) = (

@@ -24,8 +24,14 @@ use crate::rules::{Mark, PostRule, Rules};
 pub enum Reason {
     /// A file in the module changed.
     File { path: String },
-    /// It depends on an affected module.
-    Dependency { module: String },
+    /// It depends on an affected module; `feature` when only an optional
+    /// dependency, turned on by that feature of this module, brings the
+    /// edge.
+    Dependency {
+        module: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        feature: Option<String>,
+    },
     /// A path rule marked it for a changed file.
     PathRule {
         rule: String,
@@ -44,7 +50,14 @@ impl std::fmt::Display for Reason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Reason::File { path } => write!(f, "changed file {path}"),
-            Reason::Dependency { module } => write!(f, "depends on {module}"),
+            Reason::Dependency {
+                module,
+                feature: None,
+            } => write!(f, "depends on {module}"),
+            Reason::Dependency {
+                module,
+                feature: Some(feature),
+            } => write!(f, "depends on {module} (optional, feature `{feature}`)"),
             Reason::PathRule { rule, glob, path } => {
                 write!(f, "{rule} (`{glob}`) matched {path}")
             }
@@ -68,6 +81,9 @@ pub struct Input<'a> {
     /// Extra dependent → dependency edges the graph could not hold (Cargo
     /// dev-dependency cycles).
     pub extra_edges: &'a [(ModuleId, ModuleId)],
+    /// Edges only an optional dependency brings, `(dependent, dependency)`,
+    /// with the feature that turns it on: said in the reason.
+    pub edge_features: &'a BTreeMap<(ModuleId, ModuleId), String>,
     pub rules: &'a Rules,
     /// Files the graph comparison accounts for (Cargo.lock, the root
     /// manifest of a Cargo workspace): they are neither owned nor unowned.
@@ -210,6 +226,7 @@ pub fn select(changed: &[String], input: &Input<'_>) -> Selection {
                     d,
                     Reason::Dependency {
                         module: name.to_owned(),
+                        feature: input.edge_features.get(&(d, v)).cloned(),
                     },
                 )
             })
@@ -282,7 +299,7 @@ pub fn explain<'s>(sel: &'s Selection, name: &str) -> Option<Vec<(&'s str, &'s R
         let (key, why) = sel.reasons.get_key_value(cur)?;
         chain.push((key.as_str(), why));
         match why {
-            Reason::Dependency { module } | Reason::ModuleRule { module, .. } => {
+            Reason::Dependency { module, .. } | Reason::ModuleRule { module, .. } => {
                 // Reasons are first-found in breadth-first order, so the
                 // chain is acyclic and ends at a seed.
                 if chain.len() > sel.reasons.len() {
@@ -347,6 +364,7 @@ mod tests {
             index: &index,
             removed_index: None,
             extra_edges: &[],
+            edge_features: &BTreeMap::new(),
             rules,
             graph_files: &["Cargo.lock"],
             build_changed: build
@@ -373,7 +391,8 @@ mod tests {
         assert_eq!(
             s.reasons["app"],
             Reason::Dependency {
-                module: "lib".into()
+                module: "lib".into(),
+                feature: None,
             }
         );
         // The deeper module owns its folder: util alone, nothing depends on it.
