@@ -17,9 +17,16 @@ pub enum Format {
     List,
     /// Everything, as a stable JSON object (documented in the README).
     Json,
-    /// A filterset for `cargo nextest run -E`.
+    /// A filterset: `package(=a) | package(=b)`, `all()` or `none()`. Run it
+    /// with `cargo nextest run --workspace --no-tests=pass -E "$(test-impact
+    /// select … --format nextest)"`: without `--workspace` a workspace with
+    /// a root package builds only that package and the filter misses the
+    /// rest, and without `--no-tests=pass` nextest exits 4 on `none()`.
     Nextest,
-    /// Arguments for cargo: `-p a -p b`, or `--workspace`.
+    /// Arguments for cargo: `-p a -p b`, or `--workspace` when everything is
+    /// selected. Nothing at all when nothing is: `cargo test` without
+    /// arguments would test the default members, so skip the step instead
+    /// (`--github-output`'s `has-affected`, or test for an empty string).
     Cargo,
     /// `{"include":[...]}` for a GitHub Actions matrix, at most 256 entries.
     GithubMatrix,
@@ -67,7 +74,10 @@ pub fn nextest_filter(names: &[String], run_all: bool) -> String {
         .join(" | ")
 }
 
-/// Cargo arguments selecting `names`' packages.
+/// Cargo arguments selecting `names`' packages: `-p` works in any layout
+/// (a root package or a virtual manifest), so only "everything" needs
+/// `--workspace`. Empty when nothing is selected, which cargo would read as
+/// "the default members": callers must skip cargo then.
 pub fn cargo_args(names: &[String], run_all: bool) -> String {
     if run_all {
         return "--workspace".into();
@@ -89,7 +99,8 @@ pub struct Job {
     pub count: usize,
     /// `cargo` arguments for the job.
     pub cargo: String,
-    /// `cargo nextest run -E` filterset for the job.
+    /// Filterset for the job, for `cargo nextest run --workspace -E`: a
+    /// package's filter matches only among the packages nextest builds.
     pub nextest: String,
 }
 
@@ -149,7 +160,14 @@ pub fn write(
             writeln!(out)?;
         }
         Format::Nextest => writeln!(out, "{}", nextest_filter(&sel.affected, sel.run_all))?,
-        Format::Cargo => writeln!(out, "{}", cargo_args(&sel.affected, sel.run_all))?,
+        Format::Cargo => {
+            // Not even a newline: `[ -s args ]` and `test -n "$(…)"` both
+            // see an empty selection for what it is.
+            let args = cargo_args(&sel.affected, sel.run_all);
+            if !args.is_empty() {
+                writeln!(out, "{args}")?;
+            }
+        }
         Format::GithubMatrix => {
             serde_json::to_writer(&mut *out, &Matrix::of(&sel.affected))?;
             writeln!(out)?;
@@ -203,7 +221,12 @@ pub fn github_output_file() -> Result<std::path::PathBuf> {
 /// The `$GITHUB_OUTPUT` values of a selection.
 pub fn github_outputs(sel: &Selection) -> Result<Vec<(&'static str, String)>> {
     Ok(vec![
-        ("has-affected", (!sel.affected.is_empty()).to_string()),
+        // What a step running cargo is gated on: false exactly when
+        // `cargo-args` is empty.
+        (
+            "has-affected",
+            (sel.run_all || !sel.affected.is_empty()).to_string(),
+        ),
         ("run-all", sel.run_all.to_string()),
         ("count", sel.affected.len().to_string()),
         ("matrix", serde_json::to_string(&Matrix::of(&sel.affected))?),
@@ -244,6 +267,97 @@ mod tests {
         assert_eq!(cargo_args(&two, false), "-p a -p b-c");
         assert_eq!(cargo_args(&two, true), "--workspace");
         assert_eq!(cargo_args(&[], false), "");
+    }
+
+    fn selection(affected: &[&str], run_all: bool) -> Selection {
+        Selection {
+            run_all,
+            run_all_reason: run_all.then(|| "rust-toolchain.toml changed".to_owned()),
+            affected: affected.iter().map(|&a| a.to_owned()).collect(),
+            total: 3,
+            ..Selection::default()
+        }
+    }
+
+    /// What `select --format FORMAT` prints for `sel`.
+    fn printed(format: Format, sel: &Selection) -> String {
+        let report = Report {
+            version: 1,
+            base: Some("main"),
+            head: Some("HEAD"),
+            merge_base: None,
+            graph: "cargo".into(),
+            changed_files: &[],
+            run_all: sel.run_all,
+            run_all_reason: sel.run_all_reason.as_deref(),
+            affected: &sel.affected,
+            total: sel.total,
+            tests: &sel.tests,
+            reasons: &sel.reasons,
+            ignored_files: &[],
+            removed: &[],
+        };
+        let mut out = Vec::new();
+        write(format, &report, sel, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn an_empty_selection_never_reads_as_the_default_members() {
+        let none = selection(&[], false);
+        assert_eq!(printed(Format::List, &none), "");
+        assert_eq!(printed(Format::Nextest, &none), "none()\n");
+        // Not even a newline: `cargo test $(…)` would test the default
+        // members, so there is nothing to pass it.
+        assert_eq!(printed(Format::Cargo, &none), "");
+        assert_eq!(printed(Format::GithubMatrix, &none), "{\"include\":[]}\n");
+        let json: serde_json::Value = serde_json::from_str(&printed(Format::Json, &none)).unwrap();
+        assert_eq!(json["affected"], serde_json::json!([]));
+        assert_eq!(json["run_all"], false);
+        let outputs = github_outputs(&none).unwrap();
+        let get = |k: &str| outputs.iter().find(|(n, _)| *n == k).unwrap().1.clone();
+        assert_eq!(get("has-affected"), "false");
+        assert_eq!(get("run-all"), "false");
+        assert_eq!(get("count"), "0");
+        assert_eq!(get("cargo-args"), "");
+        assert_eq!(get("nextest-filter"), "none()");
+        assert_eq!(get("matrix"), "{\"include\":[]}");
+    }
+
+    #[test]
+    fn run_all_selects_the_workspace() {
+        let all = selection(&["app", "core", "mid"], true);
+        assert_eq!(printed(Format::List, &all), "app\ncore\nmid\n");
+        assert_eq!(printed(Format::Nextest, &all), "all()\n");
+        assert_eq!(printed(Format::Cargo, &all), "--workspace\n");
+        let m: serde_json::Value =
+            serde_json::from_str(&printed(Format::GithubMatrix, &all)).unwrap();
+        assert_eq!(m["include"].as_array().unwrap().len(), 3);
+        assert_eq!(m["include"][0]["cargo"], "-p app");
+        let outputs = github_outputs(&all).unwrap();
+        let get = |k: &str| outputs.iter().find(|(n, _)| *n == k).unwrap().1.clone();
+        assert_eq!(get("has-affected"), "true");
+        assert_eq!(get("run-all"), "true");
+        assert_eq!(get("cargo-args"), "--workspace");
+        assert_eq!(get("nextest-filter"), "all()");
+        // Everything, even in a graph with no module: still not empty args.
+        let empty_graph = selection(&[], true);
+        assert_eq!(printed(Format::Cargo, &empty_graph), "--workspace\n");
+        let outputs = github_outputs(&empty_graph).unwrap();
+        assert!(outputs.contains(&("has-affected", "true".to_owned())));
+    }
+
+    #[test]
+    fn some_packages() {
+        let two = selection(&["core", "mid"], false);
+        assert_eq!(printed(Format::Cargo, &two), "-p core -p mid\n");
+        assert_eq!(
+            printed(Format::Nextest, &two),
+            "package(=core) | package(=mid)\n"
+        );
+        let outputs = github_outputs(&two).unwrap();
+        assert!(outputs.contains(&("has-affected", "true".to_owned())));
+        assert!(outputs.contains(&("cargo-args", "-p core -p mid".to_owned())));
     }
 
     #[test]
