@@ -84,6 +84,9 @@ pub struct Comparison {
     /// Edges that only an optional dependency brings, `(dependent,
     /// dependency)`, with the dependent's feature that turns it on.
     pub edge_features: BTreeMap<(String, String), String>,
+    /// The package graph at head, for questions asked later
+    /// ([`Comparison::members_using`]).
+    pub head: PackageGraph,
     /// Members whose build summary (the packages and features Cargo would
     /// build for them, dev-dependencies included) differs between base and
     /// head, per determinator; members new at head. Sorted by name.
@@ -188,8 +191,31 @@ pub fn compare(
         graph,
         extra_dependents,
         edge_features,
+        head,
         build_changed: build_changed?,
     })
+}
+
+impl Comparison {
+    /// The members that build (at head, with all features) a package of
+    /// one of these names, themselves included.
+    pub fn members_using(&self, names: &BTreeSet<String>) -> BTreeSet<String> {
+        let ids: Vec<_> = self
+            .head
+            .packages()
+            .filter(|p| names.contains(p.name()))
+            .map(|p| p.id())
+            .collect();
+        match self.head.query_reverse(ids) {
+            Ok(query) => query
+                .resolve()
+                .packages(DependencyDirection::Forward)
+                .filter(|p| p.in_workspace())
+                .map(|p| p.name().to_owned())
+                .collect(),
+            Err(_) => BTreeSet::new(),
+        }
+    }
 }
 
 /// guppy's errors can span lines (a serde error quoting the input).

@@ -174,13 +174,11 @@ pub fn run(cmd: &EvaluateCmd, out: &mut dyn Write) -> Result<Exit> {
                 ))
             }
         };
-        let manifests = if native.is_none() && changed.iter().any(|f| f == "Cargo.toml") {
-            Some((
-                repo.read_file_at(parent, "Cargo.toml")?,
-                repo.read_file_at(commit, "Cargo.toml")?,
-            ))
-        } else {
-            None
+        let manifests = match &source {
+            GraphSource::Cargo(c) if changed.iter().any(|f| f == "Cargo.toml") => Some(
+                prepare::root_manifest(&repo, parent, commit, &c.packages, None)?,
+            ),
+            _ => None,
         };
         let done = prepare::finish(source, &changed, &rules, None, manifests, true, None)
             .with_context(|| format!("commit {}", short(commit)))?;

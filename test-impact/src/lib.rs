@@ -11,6 +11,7 @@ pub mod cargo;
 pub mod evaluate;
 pub mod git;
 pub mod last_green;
+pub mod manifest;
 pub mod output;
 pub mod prepare;
 pub mod rules;

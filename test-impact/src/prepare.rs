@@ -14,7 +14,8 @@ use git2::Oid;
 
 use crate::cargo::{self, Comparison};
 use crate::git::Repo;
-use crate::rules::{self, Rules};
+use crate::manifest;
+use crate::rules::Rules;
 use crate::select::{self, Input, Selection};
 
 /// What to do when the merge-base is not in the local history.
@@ -132,12 +133,20 @@ pub fn prepare(args: &SelectArgs) -> Result<Prepared> {
     let mut merge_base = None;
     if let (Some(repo), Some(base), Some(head)) = (&repo, &args.base, head) {
         let base_oid = if base == crate::last_green::LAST_GREEN {
-            crate::last_green::resolve(repo, args)?
+            match crate::last_green::resolve(repo, args)? {
+                crate::last_green::Base::Commit(oid) => Some(oid),
+                crate::last_green::Base::RunAll(why) => {
+                    run_all = Some(why);
+                    None
+                }
+            }
         } else {
-            repo.resolve(base)?
+            Some(repo.resolve(base)?)
         };
-        merge_base = repo.merge_base(base_oid, head)?;
-        if merge_base.is_none() {
+        if let Some(base_oid) = base_oid {
+            merge_base = repo.merge_base(base_oid, head)?;
+        }
+        if merge_base.is_none() && run_all.is_none() {
             let why = if repo.is_shallow() {
                 "the clone is shallow; fetch the history (`fetch-depth: 0` in actions/checkout, or `git fetch --deepen=200`)"
             } else {
@@ -199,19 +208,20 @@ pub fn prepare(args: &SelectArgs) -> Result<Prepared> {
 
     let rules = load_rules(args.config.as_deref(), Some(&root))?;
 
-    // The root manifest at both ends, for the [profile]/[patch] rule.
+    // The root manifest at both ends and the members' at head: what a
+    // change to the workspace's own tables affects.
     let manifests = match (&source, &repo, head) {
-        (GraphSource::Cargo(_), Some(repo), Some(head))
+        (GraphSource::Cargo(c), Some(repo), Some(head))
             if changed.iter().any(|f| f == "Cargo.toml") =>
         {
-            let base = merge_base.unwrap_or(head);
-            let b = repo.read_file_at(base, "Cargo.toml")?;
-            let h = if args.uncommitted {
-                std::fs::read(root.join("Cargo.toml")).ok()
-            } else {
-                repo.read_file_at(head, "Cargo.toml")?
-            };
-            Some((b, h))
+            let work_tree = args.uncommitted.then_some(root.as_path());
+            Some(root_manifest(
+                repo,
+                merge_base.unwrap_or(head),
+                head,
+                &c.packages,
+                work_tree,
+            )?)
         }
         _ => None,
     };
@@ -242,8 +252,48 @@ pub fn prepare(args: &SelectArgs) -> Result<Prepared> {
     })
 }
 
-/// The root `Cargo.toml` at base and at head (`None`: absent).
-pub type Manifests = (Option<Vec<u8>>, Option<Vec<u8>>);
+/// The root `Cargo.toml` at base and at head (`None`: absent), and each
+/// member's own manifest at head.
+#[derive(Clone, Debug, Default)]
+pub struct Manifests {
+    pub base: Option<Vec<u8>>,
+    pub head: Option<Vec<u8>>,
+    /// `(member, its Cargo.toml)`; `None` when it cannot be read.
+    pub members: Vec<(String, Option<Vec<u8>>)>,
+}
+
+/// Reads [`Manifests`] from the commits (head's from `work_tree` when
+/// given: `--uncommitted`).
+pub fn root_manifest(
+    repo: &Repo,
+    base: Oid,
+    head: Oid,
+    packages: &[cargo::Package],
+    work_tree: Option<&Path>,
+) -> Result<Manifests> {
+    let at_head = |path: &str| -> Result<Option<Vec<u8>>> {
+        match work_tree {
+            Some(root) => Ok(std::fs::read(root.join(path)).ok()),
+            None => repo.read_file_at(head, path),
+        }
+    };
+    let members = packages
+        .iter()
+        .map(|p| {
+            let path = if p.dir.is_empty() {
+                "Cargo.toml".to_owned()
+            } else {
+                format!("{}/Cargo.toml", p.dir)
+            };
+            Ok((p.name.clone(), at_head(&path)?))
+        })
+        .collect::<Result<_>>()?;
+    Ok(Manifests {
+        base: repo.read_file_at(base, "Cargo.toml")?,
+        head: at_head("Cargo.toml")?,
+        members,
+    })
+}
 
 /// A selection with its graph.
 pub struct Finished {
@@ -267,10 +317,39 @@ pub fn finish(
     config_file: Option<PathBuf>,
 ) -> Result<Finished> {
     let is_cargo = matches!(source, GraphSource::Cargo(_));
+    // Members the root manifest's change marks, with why.
+    let mut seeds: Vec<(ModuleId, String)> = Vec::new();
     let (graph, removed_pkgs, build_changed, extra_edges, edge_features) = match source {
         GraphSource::Native(g) => (g, Vec::new(), Vec::new(), Vec::new(), BTreeMap::new()),
         GraphSource::Cargo(c) => {
             let c = *c;
+            if let Some(m) = &manifests {
+                let root_package = c.packages.iter().find(|p| p.dir.is_empty());
+                let members: Vec<manifest::Member<'_>> = m
+                    .members
+                    .iter()
+                    .map(|(name, text)| manifest::Member {
+                        name,
+                        manifest: text.as_deref(),
+                    })
+                    .collect();
+                match manifest::effect(
+                    m.base.as_deref(),
+                    m.head.as_deref(),
+                    &members,
+                    root_package.map(|p| p.name.as_str()),
+                    &|names| c.members_using(names),
+                ) {
+                    manifest::Effect::All(why) => {
+                        run_all.get_or_insert(why);
+                    }
+                    manifest::Effect::Members(marked) => seeds.extend(
+                        marked
+                            .into_iter()
+                            .filter_map(|(name, why)| Some((c.graph.find(&name)?, why))),
+                    ),
+                }
+            }
             let graph = c.graph;
             let build: Vec<(ModuleId, String)> = c
                 .build_changed
@@ -299,21 +378,10 @@ pub fn finish(
     let mut graph_files: Vec<&str> = Vec::new();
     if is_cargo {
         graph_files.push("Cargo.lock");
-        // The root manifest of a virtual workspace belongs to no package;
-        // the graph comparison sees its effect on every package. That of a
-        // root package belongs to that package.
-        if graph.modules().all(|m| m.path.as_deref() != Some("")) {
-            graph_files.push("Cargo.toml");
-        }
-        if rules.root_manifest_rule
-            && run_all.is_none()
-            && let Some((b, h)) = &manifests
-            && let Some(table) = rules::build_config_change(b.as_deref(), h.as_deref())
-        {
-            run_all = Some(format!(
-                "built-in rule: the [{table}] table of the root Cargo.toml changed, which affects every build"
-            ));
-        }
+        // The root manifest belongs to no package: what its change affects
+        // is read table by table (the `manifest` module), and the graph
+        // comparison sees the rest.
+        graph_files.push("Cargo.toml");
         if !have_base
             && run_all.is_none()
             && changed.iter().any(|f| graph_files.contains(&f.as_str()))
@@ -342,6 +410,10 @@ pub fn finish(
         rules,
         graph_files: &graph_files,
         build_changed,
+        seeds: seeds
+            .into_iter()
+            .map(|(id, why)| (id, select::Reason::Manifest { why }))
+            .collect(),
         run_all,
     };
     let selection = select::select(changed, &input);

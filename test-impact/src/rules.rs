@@ -31,8 +31,11 @@
 //! - ignored: `*.md`, `LICENSE*`, `.gitignore` and `.gitattributes`,
 //!   anywhere;
 //! - everything: `rust-toolchain`, `rust-toolchain.toml`, `.cargo/config`,
-//!   `.cargo/config.toml` anywhere, and (in a Cargo workspace) a change to
-//!   the `[profile]`, `[patch]` or `[replace]` tables of the root manifest.
+//!   `.cargo/config.toml` anywhere; `clippy.toml`, `rustfmt.toml` (with or
+//!   without a leading dot) and `deny.toml` at the root.
+//!
+//! A change to the root `Cargo.toml` of a Cargo workspace is not a rule's
+//! business: [`crate::manifest`] reads it table by table.
 
 use std::path::Path;
 
@@ -111,9 +114,6 @@ pub struct ModuleRule {
 pub struct Rules {
     pub path_rules: Vec<PathRule>,
     pub module_rules: Vec<ModuleRule>,
-    /// Whether a change to the root manifest's `[profile]`, `[patch]` or
-    /// `[replace]` marks everything (a built-in rule).
-    pub root_manifest_rule: bool,
 }
 
 #[derive(Deserialize)]
@@ -207,6 +207,13 @@ fn default_path_rules() -> Vec<PathRule> {
         "**/rust-toolchain.toml",
         "**/.cargo/config",
         "**/.cargo/config.toml",
+        // At the root they configure every member's lints, format and
+        // dependency policy; in a package's folder, that package owns them.
+        "clippy.toml",
+        ".clippy.toml",
+        "rustfmt.toml",
+        ".rustfmt.toml",
+        "deny.toml",
     ];
     let own = |gs: &[&str]| gs.iter().map(|g| (*g).to_owned()).collect::<Vec<_>>();
     vec![
@@ -218,7 +225,9 @@ fn default_path_rules() -> Vec<PathRule> {
         )
         .expect("built-in globs compile"),
         path_rule(
-            RuleOrigin::Default("toolchain and Cargo config affect every build"),
+            RuleOrigin::Default(
+                "toolchain, Cargo, clippy, rustfmt and cargo-deny configuration affect every member",
+            ),
             own(&toolchain),
             Mark::All,
             PostRule::Skip,
@@ -233,7 +242,6 @@ impl Default for Rules {
         Rules {
             path_rules: default_path_rules(),
             module_rules: vec![],
-            root_manifest_rule: true,
         }
     }
 }
@@ -291,7 +299,6 @@ impl Rules {
         Ok(Rules {
             path_rules,
             module_rules,
-            root_manifest_rule: raw.use_default_rules,
         })
     }
 
@@ -329,22 +336,6 @@ impl Rules {
 
 /// Whether the `[profile]`, `[patch]` or `[replace]` tables differ between
 /// two versions of the root manifest; the name of the first that does.
-/// A manifest that does not parse counts as changed (safe).
-pub fn build_config_change(base: Option<&[u8]>, head: Option<&[u8]>) -> Option<&'static str> {
-    fn tables(bytes: Option<&[u8]>) -> Option<toml::Table> {
-        let text = std::str::from_utf8(bytes?).ok()?;
-        text.parse::<toml::Table>().ok()
-    }
-    if base == head {
-        return None;
-    }
-    let (Some(b), Some(h)) = (tables(base), tables(head)) else {
-        return Some("root manifest (unreadable)");
-    };
-    ["profile", "patch", "replace"]
-        .into_iter()
-        .find(|key| b.get(*key) != h.get(*key))
-}
 
 #[cfg(test)]
 mod tests {
@@ -374,10 +365,8 @@ mod tests {
         assert_eq!(r.path_rules[0].post, PostRule::Fallthrough);
         assert_eq!(r.path_rules[0].mark, Mark::Modules(vec!["loader".into()]));
         assert_eq!(r.module_rules[0].mark, Mark::All);
-        assert!(r.root_manifest_rule);
         let off = parse("use-default-rules = false").unwrap();
         assert!(off.path_rules.is_empty());
-        assert!(!off.root_manifest_rule);
     }
 
     #[test]
@@ -427,24 +416,5 @@ mod tests {
             "{post}"
         );
         assert!(!post.contains('\n'));
-    }
-
-    #[test]
-    fn profile_and_patch_changes_are_build_config_changes() {
-        let base = b"[workspace]\nmembers = [\"a\"]\n[profile.release]\nlto = true\n";
-        let members = b"[workspace]\nmembers = [\"a\", \"b\"]\n[profile.release]\nlto = true\n";
-        let profile = b"[workspace]\nmembers = [\"a\"]\n[profile.release]\nlto = false\n";
-        let patch = b"[workspace]\nmembers = [\"a\"]\n[profile.release]\nlto = true\n[patch.crates-io]\nx = { path = \"x\" }\n";
-        assert_eq!(build_config_change(Some(base), Some(base)), None);
-        assert_eq!(build_config_change(Some(base), Some(members)), None);
-        assert_eq!(
-            build_config_change(Some(base), Some(profile)),
-            Some("profile")
-        );
-        assert_eq!(build_config_change(Some(base), Some(patch)), Some("patch"));
-        assert_eq!(
-            build_config_change(Some(base), Some(b"[workspace")),
-            Some("root manifest (unreadable)")
-        );
     }
 }

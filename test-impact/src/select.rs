@@ -42,6 +42,8 @@ pub enum Reason {
     ModuleRule { rule: usize, module: String },
     /// Its build changed although none of its files did.
     Build { why: String },
+    /// The root Cargo.toml changed a table it inherits or builds with.
+    Manifest { why: String },
     /// Everything is selected (see `run_all_reason`).
     RunAll,
 }
@@ -65,6 +67,7 @@ impl std::fmt::Display for Reason {
                 write!(f, "module-rule {rule}: {module} is affected")
             }
             Reason::Build { why } => write!(f, "build changed: {why}"),
+            Reason::Manifest { why } => write!(f, "root Cargo.toml: {why}"),
             Reason::RunAll => f.write_str("everything is selected"),
         }
     }
@@ -90,6 +93,8 @@ pub struct Input<'a> {
     pub graph_files: &'a [&'a str],
     /// Modules whose build changed, with why.
     pub build_changed: Vec<(ModuleId, String)>,
+    /// Modules marked for other reasons (the root manifest's tables).
+    pub seeds: Vec<(ModuleId, Reason)>,
     /// Set when something outside the files says "everything".
     pub run_all: Option<String>,
 }
@@ -188,6 +193,7 @@ pub fn select(changed: &[String], input: &Input<'_>) -> Selection {
     for (id, why) in &input.build_changed {
         seeds.push((*id, Reason::Build { why: why.clone() }));
     }
+    seeds.extend(input.seeds.iter().cloned());
 
     // Module rules by the module that fires them.
     let mut fires: BTreeMap<ModuleId, Vec<usize>> = BTreeMap::new();
@@ -372,6 +378,7 @@ mod tests {
                 .map(|(n, w)| (g.find(n).unwrap(), w.to_owned()))
                 .collect(),
             run_all: run_all.map(str::to_owned),
+            seeds: vec![],
         };
         select(&changed, &input)
     }
