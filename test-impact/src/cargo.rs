@@ -144,7 +144,7 @@ fn cargo_error(stderr: &str, status: std::process::ExitStatus) -> String {
     let lines = || stderr.lines().map(str::trim).filter(|l| !l.is_empty());
     lines()
         .find(|l| l.starts_with("error:") || l.starts_with("error["))
-        .or_else(|| lines().last())
+        .or_else(|| lines().next_back())
         .map_or_else(|| status.to_string(), str::to_owned)
 }
 

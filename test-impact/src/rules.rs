@@ -334,9 +334,6 @@ impl Rules {
     }
 }
 
-/// Whether the `[profile]`, `[patch]` or `[replace]` tables differ between
-/// two versions of the root manifest; the name of the first that does.
-
 #[cfg(test)]
 mod tests {
     use super::*;
