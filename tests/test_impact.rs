@@ -1366,3 +1366,377 @@ fn cargo_workspace_history_never_misses_what_determinator_marks() {
     // Without --uncommitted the same work tree selects nothing.
     assert_eq!(ok(run(&repo, &["select", "--base", "HEAD"])), "");
 }
+
+// --base last-green: the base is the newest commit on the branch whose run
+// of a workflow succeeded, asked of the stateful fake GitHub on loopback.
+
+#[path = "support/fake_github.rs"]
+mod fake_github;
+
+use fake_github::{FakeConfig, FakeGitHub, RunSpec};
+
+/// The token the fake accepts (`FakeConfig::default`).
+const LAST_GREEN_TOKEN: &str = "ghp_fakeToken0123456789";
+/// The runs' endpoint of the default workflow.
+const LAST_GREEN_RUNS: &str = "/repos/acme/widgets/actions/workflows/ci.yml/runs";
+
+/// `select --base last-green ARGS` in `dir` against `gh`, with a CI
+/// environment of only what the test gives (`""` removes a variable).
+fn last_green_select(dir: &Path, gh: &FakeGitHub, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = bin();
+    cmd.current_dir(dir)
+        .args(["select", "--base", "last-green"])
+        .args(args)
+        .stdin(Stdio::null());
+    for var in [
+        "GITHUB_OUTPUT",
+        "GITHUB_BASE_REF",
+        "GITHUB_REF_NAME",
+        "TEST_IMPACT_LOG",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("GITHUB_API_URL", gh.url())
+        .env("GITHUB_TOKEN", LAST_GREEN_TOKEN)
+        .env("GITHUB_REPOSITORY", "acme/widgets");
+    for (k, v) in env {
+        if v.is_empty() {
+            cmd.env_remove(k);
+        } else {
+            cmd.env(k, v);
+        }
+    }
+    cmd.output().expect("the binary runs")
+}
+
+/// small_repo plus two commits on main: c2 changes core, c3 (HEAD) app.
+/// Returns the shas c1, c2, c3.
+fn last_green_repo() -> (tempfile::TempDir, PathBuf, String, [String; 3]) {
+    let (tmp, repo, g) = small_repo();
+    let c1 = git(&repo, &["rev-parse", "HEAD"]).trim().to_owned();
+    write(&repo, "libs/core/a.rs", "broken\n");
+    commit_all(&repo, "core");
+    let c2 = git(&repo, &["rev-parse", "HEAD"]).trim().to_owned();
+    write(&repo, "apps/app/c.rs", "1\n");
+    commit_all(&repo, "app");
+    let c3 = git(&repo, &["rev-parse", "HEAD"]).trim().to_owned();
+    (tmp, repo, g, [c1, c2, c3])
+}
+
+fn green<'a>(sha: &'a str) -> RunSpec<'a> {
+    RunSpec {
+        head_sha: sha,
+        conclusion: Some("success"),
+        ..RunSpec::default()
+    }
+}
+
+#[test]
+fn last_green_is_the_newest_success_and_selects_what_changed_since() {
+    let (_tmp, repo, g, [c1, c2, _c3]) = last_green_repo();
+    let gh = FakeGitHub::start(FakeConfig::default());
+    gh.add_run(green(&c1));
+    gh.add_run(RunSpec {
+        conclusion: Some("failure"),
+        ..green(&c2)
+    });
+    // Newer, but not a push of main: a pull request's run and a run still
+    // going.
+    gh.add_run(RunSpec {
+        event: "pull_request",
+        ..green(&c2)
+    });
+    gh.add_run(RunSpec {
+        status: Some("in_progress"),
+        conclusion: None,
+        ..green(&c2)
+    });
+    let args = ["--workflow", "ci.yml", "--branch", "main", "--graph", &g];
+    let o = last_green_select(
+        &repo,
+        &gh,
+        &[&args[..], &["--format", "json"]].concat(),
+        &[],
+    );
+    let err = stderr(&o);
+    let j = json(&ok(o));
+    assert_eq!(j["base"], "last-green");
+    assert_eq!(j["merge_base"], c1.as_str());
+    assert_eq!(
+        strings(&j["changed_files"]),
+        ["apps/app/c.rs", "libs/core/a.rs"]
+    );
+    // core broke at c2 and is still not green: selected again, with what
+    // depends on it, though the last commit only touched app.
+    assert_eq!(strings(&j["affected"]), ["app", "core", "lib"]);
+    assert_eq!(
+        err.lines().next().unwrap(),
+        format!(
+            "last-green: ci.yml on main succeeded at {} (run #1)",
+            &c1[..12]
+        )
+    );
+    assert_eq!(
+        ok(run(&repo, &["select", "--base", "HEAD~1", "--graph", &g])),
+        "app\n"
+    );
+
+    // One request, with GitHub's filters and the branch and workflow
+    // encoded.
+    let asked: Vec<String> = gh
+        .requests()
+        .into_iter()
+        .map(|(m, p, s)| format!("{m} {p} {s}"))
+        .collect();
+    assert_eq!(
+        asked,
+        [format!(
+            "GET {LAST_GREEN_RUNS}?branch=main&status=success&event=push\
+             &exclude_pull_requests=true&per_page=100 200"
+        )]
+    );
+
+    // core fixed at c2: only app is left to test.
+    gh.add_run(green(&c2));
+    let o = last_green_select(&repo, &gh, &args, &[]);
+    assert!(
+        stderr(&o).contains(&format!("at {} (run #5)", &c2[..12])),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(ok(o), "app\n");
+
+    // The workflow as a path, by id, and the branch from a pull request's
+    // environment (GITHUB_BASE_REF wins over GITHUB_REF_NAME).
+    let id = gh.add_workflow("ci.yml").to_string();
+    for w in [".github/workflows/ci.yml", id.as_str()] {
+        let o = last_green_select(
+            &repo,
+            &gh,
+            &["--workflow", w, "--graph", &g],
+            &[("GITHUB_BASE_REF", "main"), ("GITHUB_REF_NAME", "7/merge")],
+        );
+        assert_eq!(ok(o), "app\n", "{w}");
+    }
+    let o = last_green_select(
+        &repo,
+        &gh,
+        &["--workflow", "ci.yml", "--graph", &g],
+        &[("GITHUB_BASE_REF", ""), ("GITHUB_REF_NAME", "main")],
+    );
+    assert_eq!(ok(o), "app\n");
+}
+
+#[test]
+fn last_green_ignores_a_forks_success_on_a_branch_named_main() {
+    let (_tmp, repo, g, [c1, c2, c3]) = last_green_repo();
+    let gh = FakeGitHub::start(FakeConfig::default());
+    gh.add_run(green(&c1));
+    gh.add_run(RunSpec {
+        conclusion: Some("failure"),
+        ..green(&c2)
+    });
+    // A fork's pull request from its `main`, run as a push in the fork and
+    // listed by GitHub under branch=main: its commits are in the local clone
+    // once fetched, so only the head repository tells them apart.
+    for sha in [&c2, &c3] {
+        gh.add_run(RunSpec {
+            head_repository: Some("mallory/widgets"),
+            ..green(sha)
+        });
+    }
+    let o = last_green_select(
+        &repo,
+        &gh,
+        &[
+            "--workflow",
+            "ci.yml",
+            "--branch",
+            "main",
+            "--graph",
+            &g,
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    let j = json(&ok(o));
+    assert_eq!(j["merge_base"], c1.as_str());
+    assert_eq!(strings(&j["affected"]), ["app", "core", "lib"]);
+}
+
+#[test]
+fn last_green_skips_green_commits_the_clone_lacks_and_stops_paging() {
+    let (_tmp, repo, g, [c1, _c2, _c3]) = last_green_repo();
+    let gh = FakeGitHub::start(FakeConfig::default());
+    let t0: chrono::DateTime<chrono::Utc> = "2026-03-01T08:00:00Z".parse().unwrap();
+    let absent: Vec<String> = (1..=250u32).map(|i| format!("{i:040x}")).collect();
+    let mut minute = 0;
+    let mut add = |gh: &FakeGitHub, sha: &str| {
+        minute += 1;
+        gh.add_run(RunSpec {
+            created_at: Some(t0 + chrono::Duration::minutes(minute)),
+            ..green(sha)
+        });
+    };
+    // Newest first the list is 120 commits the clone does not have, then
+    // c1 on the second page, then 130 older on a third.
+    for sha in &absent[..130] {
+        add(&gh, sha);
+    }
+    add(&gh, &c1);
+    for sha in &absent[130..] {
+        add(&gh, sha);
+    }
+    let o = last_green_select(
+        &repo,
+        &gh,
+        &["--workflow", "ci.yml", "--branch", "main", "--graph", &g],
+        &[("TEST_IMPACT_LOG", "warn")],
+    );
+    let err = stderr(&o);
+    assert_eq!(ok(o), "app\ncore\nlib\n");
+    let summary = format!(
+        "last-green: ci.yml on main succeeded at {} (run #131)",
+        &c1[..12]
+    );
+    assert!(err.lines().any(|l| l == summary), "{err}");
+    let skipped = err
+        .lines()
+        .filter(|l| l.contains("not in the local clone"))
+        .count();
+    assert_eq!(skipped, 120, "{err}");
+    assert!(err.contains(&absent[249]), "the newest is named: {err}");
+    assert_eq!(gh.count("GET", LAST_GREEN_RUNS), 2, "no third page");
+}
+
+#[test]
+fn last_green_none_exits_2_with_a_hint_or_selects_everything() {
+    let (_tmp, repo, g, [c1, c2, _c3]) = last_green_repo();
+    let gh = FakeGitHub::start(FakeConfig::default());
+    gh.add_run(RunSpec {
+        conclusion: Some("failure"),
+        ..green(&c1)
+    });
+    gh.add_run(RunSpec {
+        branch: "feature",
+        ..green(&c2)
+    });
+    let args = ["--workflow", "ci.yml", "--branch", "main", "--graph", &g];
+    let e = bad(last_green_select(&repo, &gh, &args, &[]));
+    assert_eq!(
+        e,
+        "test-impact: error: no successful push run of workflow `ci.yml` on branch `main` of \
+         acme/widgets; check --workflow and --branch, or pass --on-missing-base all\n"
+    );
+    let j = json(&ok(last_green_select(
+        &repo,
+        &gh,
+        &[&args[..], &["--on-missing-base", "all", "--format", "json"]].concat(),
+        &[],
+    )));
+    assert_eq!(j["run_all"], true, "{j}");
+    assert_eq!(j["merge_base"], Value::Null);
+    assert_eq!(strings(&j["affected"]), ["app", "core", "lib", "other"]);
+    assert!(
+        j["run_all_reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("no successful push run of workflow `ci.yml` on branch `main`"),
+        "{j}"
+    );
+
+    // Successes, but of commits the clone does not have: fetch more.
+    let gone = "ab".repeat(20);
+    gh.add_run(green(&gone));
+    let e = bad(last_green_select(&repo, &gh, &args, &[]));
+    assert!(e.contains("none of the 1 successful runs"), "{e}");
+    assert!(e.contains("(the newest: abababababab)"), "{e}");
+    assert!(e.contains("fetch-depth: 0"), "{e}");
+    assert!(e.contains("--on-missing-base all"), "{e}");
+    ok(last_green_select(
+        &repo,
+        &gh,
+        &[&args[..], &["--on-missing-base", "all"]].concat(),
+        &[],
+    ));
+
+    // A workflow GitHub does not know.
+    let e = bad(last_green_select(
+        &repo,
+        &gh,
+        &["--workflow", "nope.yml", "--branch", "main", "--graph", &g],
+        &[],
+    ));
+    assert!(e.contains("`nope.yml` the file name of a workflow"), "{e}");
+    assert!(e.contains("HTTP 404"), "{e}");
+}
+
+#[test]
+fn last_green_bad_setup_exits_2_with_one_line_and_no_token() {
+    let (_tmp, repo, g, [c1, _c2, _c3]) = last_green_repo();
+    let gh = FakeGitHub::start(FakeConfig::default());
+    gh.add_run(green(&c1));
+    let e = bad(last_green_select(
+        &repo,
+        &gh,
+        &["--branch", "main", "--graph", &g],
+        &[],
+    ));
+    assert!(e.contains("needs --workflow FILE"), "{e}");
+    let flags = ["--workflow", "ci.yml", "--graph", &g];
+    let e = bad(last_green_select(&repo, &gh, &flags, &[]));
+    assert!(e.contains("pass --branch NAME"), "{e}");
+    let flags = ["--workflow", "ci.yml", "--branch", "main", "--graph", &g];
+    let e = bad(last_green_select(
+        &repo,
+        &gh,
+        &flags,
+        &[("GITHUB_TOKEN", "")],
+    ));
+    assert!(e.contains("GITHUB_TOKEN is not set"), "{e}");
+    let e = bad(last_green_select(
+        &repo,
+        &gh,
+        &flags,
+        &[("GITHUB_REPOSITORY", "")],
+    ));
+    assert!(e.contains("GITHUB_REPOSITORY is not set"), "{e}");
+    let e = bad(last_green_select(
+        &repo,
+        &gh,
+        &flags,
+        &[("GITHUB_REPOSITORY", "acme")],
+    ));
+    assert!(e.contains("OWNER/NAME"), "{e}");
+    assert_eq!(
+        gh.count("*", "/"),
+        0,
+        "nothing asked before the setup is complete"
+    );
+
+    let wrong = "ghp_wrongSecret42";
+    let e = bad(last_green_select(
+        &repo,
+        &gh,
+        &flags,
+        &[("GITHUB_TOKEN", wrong)],
+    ));
+    assert!(
+        e.contains(&format!("GET {LAST_GREEN_RUNS}?branch=main")),
+        "{e}"
+    );
+    assert!(e.contains("HTTP 401"), "{e}");
+    assert!(!e.contains(wrong) && !e.contains(LAST_GREEN_TOKEN), "{e}");
+    // A server that is down: the URL, not a panic, after the retries.
+    let url = {
+        let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", dead.local_addr().unwrap())
+    };
+    let o = last_green_select(&repo, &gh, &flags, &[("GITHUB_API_URL", &url)]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    let last = err.lines().last().unwrap_or("");
+    assert!(last.contains(&format!("GET {LAST_GREEN_RUNS}?")), "{err}");
+    assert!(last.contains("cannot reach"), "{err}");
+}
