@@ -46,6 +46,9 @@ pub struct Package {
     /// keeps integration tests in a shared folder, `path = "../tests/x.rs"`),
     /// relative to the workspace root: they belong to this package too.
     pub outside_paths: Vec<String>,
+    /// Its build script (`build.rs` or the manifest's `build = …`),
+    /// relative to the workspace root, when it has one.
+    pub build_script: Option<String>,
 }
 
 /// A workspace member whose build differs between base and head although
@@ -252,11 +255,16 @@ fn package(p: PackageMetadata<'_>, root: &Path) -> Result<Package> {
         .collect();
     outside_paths.sort();
     outside_paths.dedup();
+    let build_script = p
+        .build_targets()
+        .find(|t| t.id() == BuildTargetId::BuildScript)
+        .and_then(|t| relative_to(t.path().as_std_path(), root));
     Ok(Package {
         name: p.name().to_owned(),
         dir,
         test_binaries,
         outside_paths,
+        build_script,
     })
 }
 
@@ -956,6 +964,7 @@ mod tests {
                 dir: "crates/gone".into(),
                 test_binaries: vec!["gone".into()],
                 outside_paths: vec![],
+                build_script: None,
             }]
         );
         assert_eq!(
@@ -992,6 +1001,7 @@ mod tests {
                 dir: String::new(),
                 test_binaries: vec!["app::bin/app".into()],
                 outside_paths: vec![],
+                build_script: None,
             }
         );
         // Not the bin with `test = false`, the example or the bench; not the

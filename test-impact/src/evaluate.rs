@@ -161,6 +161,9 @@ pub fn run(cmd: &EvaluateCmd, out: &mut dyn Write) -> Result<Exit> {
     }
 
     let mut rows = Vec::with_capacity(history.len());
+    // One scanner for the whole history: a source unchanged between two
+    // commits is lexed once.
+    let mut scanner = crate::compiled::Scanner::default();
     for &(commit, parent) in &history {
         let changed = repo.diff_paths(parent, commit)?;
         let source = match &native {
@@ -180,8 +183,23 @@ pub fn run(cmd: &EvaluateCmd, out: &mut dyn Write) -> Result<Exit> {
             ),
             _ => None,
         };
-        let done = prepare::finish(source, &changed, &rules, None, manifests, true, None)
-            .with_context(|| format!("commit {}", short(commit)))?;
+        let compiled_in = match &source {
+            GraphSource::Cargo(c) => Some(scanner.scan_commit(&repo, commit, &c.packages)?),
+            GraphSource::Native(_) => None,
+        };
+        let done = prepare::finish(
+            source,
+            &changed,
+            &rules,
+            None,
+            prepare::Workspace {
+                manifests,
+                compiled_in: compiled_in.as_ref(),
+            },
+            true,
+            None,
+        )
+        .with_context(|| format!("commit {}", short(commit)))?;
         let s = &done.selection;
         rows.push(Row {
             commit: short(commit),

@@ -253,6 +253,52 @@ impl Repo {
         }
     }
 
+    /// Every regular file of `commit`'s tree whose name ends with
+    /// `suffix`, as `(path, blob)`, sorted by path. Submodules and
+    /// symlinks are skipped, and so are names that are not UTF-8.
+    pub fn files_ending(&self, commit: Oid, suffix: &str) -> Result<Vec<(String, Oid)>> {
+        let mut files = Vec::new();
+        let mut stack = vec![(String::new(), self.tree_of(commit)?)];
+        while let Some((dir, tree)) = stack.pop() {
+            for entry in tree.iter() {
+                let Ok(name) = std::str::from_utf8(entry.name_bytes()) else {
+                    continue;
+                };
+                if !is_safe_component(name) {
+                    continue;
+                }
+                let path = format!("{dir}{name}");
+                let mode = entry.filemode();
+                if mode == MODE_TREE {
+                    let subtree = self.repo.find_tree(entry.id()).map_err(|e| {
+                        anyhow!(
+                            "cannot read directory {} of commit {commit} in {}: {}",
+                            quote(&path),
+                            self.name(),
+                            git_message(&e)
+                        )
+                    })?;
+                    stack.push((path + "/", subtree));
+                } else if mode & 0o170000 == 0o100000 && name.ends_with(suffix) {
+                    files.push((path, entry.id()));
+                }
+            }
+        }
+        files.sort_unstable();
+        Ok(files)
+    }
+
+    /// The content of a blob read from a tree of `commit` at `path` (both
+    /// only for the error).
+    pub fn blob_content(&self, id: Oid, path: &str, commit: Oid) -> Result<Vec<u8>> {
+        Ok(self.blob(id, path, commit)?.content().to_vec())
+    }
+
+    /// The repository's `.git` directory (for caches).
+    pub fn git_dir(&self) -> &Path {
+        self.repo.path()
+    }
+
     /// Writes what `cargo metadata` needs from `commit`'s tree into `dest`
     /// (an empty directory): every `Cargo.toml` and `Cargo.lock`, files
     /// under `.cargo/` directories, `rust-toolchain*`, with their content;

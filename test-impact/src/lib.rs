@@ -8,6 +8,7 @@
 //! be tested without a process.
 
 pub mod cargo;
+pub mod compiled;
 pub mod evaluate;
 pub mod git;
 pub mod last_green;

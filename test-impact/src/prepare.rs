@@ -13,6 +13,7 @@ use depgraph::{ModuleGraph, ModuleId};
 use git2::Oid;
 
 use crate::cargo::{self, Comparison};
+use crate::compiled::{self, CompiledIn, Scanner};
 use crate::git::Repo;
 use crate::manifest;
 use crate::rules::Rules;
@@ -225,6 +226,20 @@ pub fn prepare(args: &SelectArgs) -> Result<Prepared> {
         }
         _ => None,
     };
+    // What the members compile in at head (and, with --uncommitted, what
+    // the work tree's edited sources add), and what their build scripts'
+    // last output under target/ says they watch.
+    let compiled_in = match (&source, &repo, head) {
+        (GraphSource::Cargo(c), Some(repo), Some(head)) => {
+            let mut found = Scanner::default().scan_commit(repo, head, &c.packages)?;
+            if args.uncommitted {
+                compiled::scan_work_tree(&mut found, &root, &c.packages, &changed);
+            }
+            compiled::scan_build_outputs(&mut found, &root, &c.packages);
+            Some(found)
+        }
+        _ => None,
+    };
     let label = match &args.graph {
         Some(p) => p.display().to_string(),
         None => "cargo".to_owned(),
@@ -234,7 +249,10 @@ pub fn prepare(args: &SelectArgs) -> Result<Prepared> {
         &changed,
         &rules,
         run_all,
-        manifests,
+        Workspace {
+            manifests,
+            compiled_in: compiled_in.as_ref(),
+        },
         merge_base.is_some(),
         Some(
             args.config
@@ -295,6 +313,15 @@ pub fn root_manifest(
     })
 }
 
+/// What a Cargo workspace adds to its graph.
+#[derive(Default)]
+pub struct Workspace<'a> {
+    /// The root Cargo.toml at base and head, when it changed.
+    pub manifests: Option<Manifests>,
+    /// What the members compile in at head.
+    pub compiled_in: Option<&'a CompiledIn>,
+}
+
 /// A selection with its graph.
 pub struct Finished {
     pub selection: Selection,
@@ -303,7 +330,7 @@ pub struct Finished {
 }
 
 /// Selects from a graph source, the changed files and the rules.
-/// `manifests` are the root Cargo.toml at base and head when it changed;
+/// `workspace` what a Cargo workspace adds to its graph;
 /// `have_base` says whether the Cargo graphs were compared with a base;
 /// with `config_file`, every module the rules name must exist (else an
 /// error naming that file).
@@ -312,11 +339,15 @@ pub fn finish(
     changed: &[String],
     rules: &Rules,
     mut run_all: Option<String>,
-    manifests: Option<Manifests>,
+    workspace: Workspace<'_>,
     have_base: bool,
     config_file: Option<PathBuf>,
 ) -> Result<Finished> {
     let is_cargo = matches!(source, GraphSource::Cargo(_));
+    let Workspace {
+        manifests,
+        compiled_in,
+    } = workspace;
     // Members the root manifest's change marks, with why.
     let mut seeds: Vec<(ModuleId, String)> = Vec::new();
     let (graph, removed_pkgs, build_changed, extra_edges, edge_features) = match source {
@@ -414,6 +445,7 @@ pub fn finish(
             .into_iter()
             .map(|(id, why)| (id, select::Reason::Manifest { why }))
             .collect(),
+        compiled_in,
         run_all,
     };
     let selection = select::select(changed, &input);

@@ -16,6 +16,7 @@ use depgraph::paths::PathIndex;
 use depgraph::{ModuleGraph, ModuleId};
 use serde::Serialize;
 
+use crate::compiled::CompiledIn;
 use crate::rules::{Mark, PostRule, Rules};
 
 /// Why a module is affected.
@@ -44,6 +45,9 @@ pub enum Reason {
     Build { why: String },
     /// The root Cargo.toml changed a table it inherits or builds with.
     Manifest { why: String },
+    /// A changed file that it compiles in (`include_str!`, `#[path]`, a
+    /// build script's `rerun-if-changed`), whatever the rules say of it.
+    CompiledIn { path: String, how: String },
     /// Everything is selected (see `run_all_reason`).
     RunAll,
 }
@@ -68,6 +72,7 @@ impl std::fmt::Display for Reason {
             }
             Reason::Build { why } => write!(f, "build changed: {why}"),
             Reason::Manifest { why } => write!(f, "root Cargo.toml: {why}"),
+            Reason::CompiledIn { path, how } => write!(f, "compiles in {path} ({how})"),
             Reason::RunAll => f.write_str("everything is selected"),
         }
     }
@@ -95,6 +100,9 @@ pub struct Input<'a> {
     pub build_changed: Vec<(ModuleId, String)>,
     /// Modules marked for other reasons (the root manifest's tables).
     pub seeds: Vec<(ModuleId, Reason)>,
+    /// Files modules compile in, by module name: such a file belongs to
+    /// them before any rule applies.
+    pub compiled_in: Option<&'a CompiledIn>,
     /// Set when something outside the files says "everything".
     pub run_all: Option<String>,
 }
@@ -129,7 +137,26 @@ pub fn select(changed: &[String], input: &Input<'_>) -> Selection {
         }
         let mut handled = false;
         let mut any_rule = false;
+        // Compiled into a module: that module's, whatever the rules say
+        // (`*.md` is ignored, unless a crate doc-tests it).
         let mut marked = false;
+        for (module, how) in input
+            .compiled_in
+            .map(|c| c.owners(file))
+            .unwrap_or_default()
+        {
+            if let Some(id) = g.find(module) {
+                marked = true;
+                seeds.push((
+                    id,
+                    Reason::CompiledIn {
+                        path: file.clone(),
+                        how: how.to_owned(),
+                    },
+                ));
+            }
+        }
+        let compiled = marked;
         for rule in &input.rules.path_rules {
             let Some(glob) = rule.matching_glob(file) else {
                 continue;
@@ -176,6 +203,9 @@ pub fn select(changed: &[String], input: &Input<'_>) -> Selection {
             for &id in ids {
                 seeds.push((id, Reason::File { path: file.clone() }));
             }
+            continue;
+        }
+        if compiled {
             continue;
         }
         if let Some((removed, _)) = input.removed_index
@@ -379,8 +409,63 @@ mod tests {
                 .collect(),
             run_all: run_all.map(str::to_owned),
             seeds: vec![],
+            compiled_in: None,
         };
         select(&changed, &input)
+    }
+
+    #[test]
+    fn a_compiled_in_file_belongs_to_its_includer_before_any_rule() {
+        let g = graph();
+        let index = PathIndex::of_graph(&g);
+        let mut compiled = CompiledIn::default();
+        compiled.add(
+            "lib",
+            crate::compiled::Found {
+                target: "README.md".into(),
+                how: "include_str! at libs/lib/src/lib.rs:1".into(),
+            },
+        );
+        compiled.add(
+            "util",
+            crate::compiled::Found {
+                target: "assets".into(),
+                how: "rerun-if-changed at libs/util/build.rs:2".into(),
+            },
+        );
+        let rules = Rules::default();
+        let run = |changed: &[&str]| {
+            let changed: Vec<String> = changed.iter().map(|s| (*s).to_owned()).collect();
+            select(
+                &changed,
+                &Input {
+                    graph: &g,
+                    index: &index,
+                    removed_index: None,
+                    extra_edges: &[],
+                    edge_features: &BTreeMap::new(),
+                    rules: &rules,
+                    graph_files: &[],
+                    build_changed: vec![],
+                    seeds: vec![],
+                    compiled_in: Some(&compiled),
+                    run_all: None,
+                },
+            )
+        };
+        // The built-in rules ignore `*.md`; lib compiles this one in.
+        let s = run(&["README.md", "CHANGELOG.md"]);
+        assert!(!s.run_all, "{:?}", s.run_all_reason);
+        assert_eq!(s.affected, ["app", "lib"]);
+        assert_eq!(s.ignored_files, ["CHANGELOG.md"]);
+        assert_eq!(
+            s.reasons["lib"].to_string(),
+            "compiles in README.md (include_str! at libs/lib/src/lib.rs:1)"
+        );
+        // A file under a watched folder, owned by no module: not "everything".
+        let s = run(&["assets/logo.svg"]);
+        assert!(!s.run_all, "{:?}", s.run_all_reason);
+        assert_eq!(s.affected, ["util"]);
     }
 
     #[test]
