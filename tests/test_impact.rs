@@ -570,6 +570,96 @@ fn empty_selection_exits_zero_and_says_so() {
     );
 }
 
+/// `git diff -z --name-only` output, git-quoted names, Windows separators
+/// and hostile paths in --changed-files; hostile paths in a graph.
+#[test]
+fn changed_file_lists_are_normalised_and_paths_outside_are_refused() {
+    let (tmp, repo, g) = small_repo();
+    let list = tmp.path().join("changed.z");
+    let select = |extra: &[&str]| {
+        let mut args = vec![
+            "select",
+            "--changed-files",
+            list.to_str().unwrap(),
+            "--graph",
+            &g,
+        ];
+        args.extend_from_slice(extra);
+        run(&repo, &args)
+    };
+    // Read as one line, `libs/core/a.rs\0apps/app/c.rs` would be unowned
+    // and select everything; read as two paths, core's and app's closures.
+    std::fs::write(&list, b"libs/core/a.rs\0apps/app/c.rs\0").unwrap();
+    assert_eq!(ok(select(&[])), "app\ncore\nlib\n");
+    assert_eq!(ok(select(&["-z"])), "app\ncore\nlib\n");
+    // A real `git diff -z` between two commits of the repository.
+    git(&repo, &["checkout", "-q", "-b", "z"]);
+    write(&repo, "apps/app/c.rs", "1\n");
+    commit_all(&repo, "app");
+    let z = Command::new("git")
+        .current_dir(&repo)
+        .args(["diff", "-z", "--name-only", "main...HEAD"])
+        .output()
+        .unwrap();
+    std::fs::write(&list, &z.stdout).unwrap();
+    assert_eq!(ok(select(&["--null"])), "app\n");
+    // Backslashes, `./`, and a line git quoted (core.quotePath).
+    std::fs::write(&list, ".\\libs\\lib\\b.rs\n\"apps/app/caf\\303\\251.rs\"\n").unwrap();
+    assert_eq!(ok(select(&[])), "app\nlib\n");
+    // Refused: exit 2, one line naming the list, the line and the path.
+    let name = list.display().to_string();
+    for (text, want) in [
+        (
+            "/etc/passwd\n",
+            format!("`{name}` line 1: `/etc/passwd` is absolute"),
+        ),
+        (
+            "ok.rs\n../x.rs\n",
+            format!("`{name}` line 2: `../x.rs` leaves the repository"),
+        ),
+        (
+            "libs/../../x.rs\n",
+            format!("`{name}` line 1: `libs/../../x.rs` leaves the repository"),
+        ),
+        (
+            "a.rs\0/abs\0",
+            format!("`{name}` item 2: `/abs` is absolute"),
+        ),
+    ] {
+        std::fs::write(&list, text).unwrap();
+        let err = bad(select(&[]));
+        assert!(err.contains(&want), "{err}\nexpected: {want}");
+    }
+    // A graph whose paths leave the repository, or are globs.
+    for (path, why) in [
+        ("../outside", "has a `..` component"),
+        ("/abs/dir", "is absolute"),
+        ("libs/*", "is a glob"),
+    ] {
+        let graph = tmp.path().join("bad-graph.json");
+        std::fs::write(
+            &graph,
+            format!(r#"{{"modules":[{{"name":"m","path":"{path}"}}]}}"#),
+        )
+        .unwrap();
+        std::fs::write(&list, "a.rs\n").unwrap();
+        let err = bad(run(
+            &repo,
+            &[
+                "select",
+                "--changed-files",
+                list.to_str().unwrap(),
+                "--graph",
+                graph.to_str().unwrap(),
+            ],
+        ));
+        assert!(
+            err.contains(&format!("module `m`: path `{path}` {why}")),
+            "{err}"
+        );
+    }
+}
+
 #[test]
 fn uncommitted_changed_files_and_rules() {
     let (tmp, repo, g) = small_repo();

@@ -26,6 +26,28 @@ pub fn normalize(path: &str) -> &str {
     if p == "." { "" } else { p }
 }
 
+/// Why a module's `path` cannot name a folder of the repository, if it
+/// cannot: absolute, climbing out with `..`, a glob, or `\\`-separated.
+/// `""` and `.` (the root) are fine.
+pub fn problem(path: &str) -> Option<&'static str> {
+    let bytes = path.as_bytes();
+    if path.starts_with('/')
+        || (bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':')
+    {
+        return Some("is absolute; expected a folder relative to the repository root");
+    }
+    if path.contains('\\') {
+        return Some("has a `\\`; expected `/`-separated components");
+    }
+    if path.split('/').any(|c| c == "..") {
+        return Some("has a `..` component; expected a folder inside the repository");
+    }
+    if path.contains(['*', '?', '[', ']', '{', '}']) {
+        return Some("is a glob; expected one folder or file (list several in `paths`)");
+    }
+    None
+}
+
 impl PathIndex {
     /// An index of `(module, path)` pairs; a module may have several paths,
     /// and several modules may share one (all of them own its files).

@@ -588,14 +588,28 @@ struct CargoFile {
     content: Option<Oid>,
 }
 
-/// Reads a list of changed paths, one per line, from `FILE` or stdin (`-`).
-/// Blank lines are skipped; `\r\n` is accepted; a leading `./` is removed.
-/// Error, one line, naming the file.
+/// How the paths of a changed-file list are separated.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Separator {
+    /// NUL when the list holds one (`git diff -z --name-only`), else
+    /// newline.
+    #[default]
+    Detect,
+    /// NUL only (`-z`).
+    Nul,
+}
+
+/// Reads a list of changed paths from `FILE` or stdin (`-`): one per line,
+/// or NUL-separated (`git diff -z --name-only`, detected, or forced with
+/// [`Separator::Nul`]). Sorted, without duplicates.
 ///
-/// A UTF-8 byte-order mark at the start is ignored (PowerShell writes one).
-/// Backslashes are kept: the paths are compared with git's, which use `/`.
-/// Sorted, without duplicates.
-pub fn read_changed_files(source: &Path) -> Result<Vec<String>> {
+/// Each path is normalised to git's spelling: `\` becomes `/`, `./`, `.`
+/// and empty components go, `a/../b` is `b`; a line git quoted
+/// (`"caf\303\251.rs"`, core.quotePath) is unquoted; `\r\n`, blank lines
+/// and a UTF-8 byte-order mark (PowerShell writes one) are accepted. An
+/// absolute path or one that leaves the repository is refused: an error
+/// of one line naming the file, the line and the path.
+pub fn read_changed_files(source: &Path, separator: Separator) -> Result<Vec<String>> {
     let stdin = source == Path::new("-");
     let name = if stdin {
         "standard input".to_owned()
@@ -610,25 +624,99 @@ pub fn read_changed_files(source: &Path) -> Result<Vec<String>> {
     };
     read.map_err(|e| anyhow!("cannot read the changed-file list {name}: {e}"))?;
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let nul = separator == Separator::Nul || bytes.contains(&0);
+    let (sep, unit) = if nul { (0, "item") } else { (b'\n', "line") };
     let mut paths = Vec::new();
-    for (index, line) in bytes.split(|&b| b == b'\n').enumerate() {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let Ok(line) = std::str::from_utf8(line) else {
-            bail!(
-                "{name} line {} is not valid UTF-8; expected one path per line",
-                index + 1
-            );
+    for (index, item) in bytes.split(|&b| b == sep).enumerate() {
+        let at = format!("{name} {unit} {}", index + 1);
+        let item = if nul {
+            item
+        } else {
+            item.strip_suffix(b"\r").unwrap_or(item)
         };
-        let mut path = line;
-        while let Some(rest) = path.strip_prefix("./") {
-            path = rest;
-        }
-        if path.trim().is_empty() {
+        let unquoted;
+        let item = if !nul && item.len() >= 2 && item.starts_with(b"\"") && item.ends_with(b"\"") {
+            unquoted = unquote_c(&item[1..item.len() - 1])
+                .ok_or_else(|| anyhow!("{at}: a quoted path with a bad escape; expected git's quoting (\\ooo, \\t, \\\", \\\\)"))?;
+            &unquoted[..]
+        } else {
+            item
+        };
+        let Ok(text) = std::str::from_utf8(item) else {
+            bail!("{at} is not valid UTF-8; expected one path per {unit}");
+        };
+        if text.trim().is_empty() {
             continue;
         }
-        paths.push(path.to_owned());
+        paths.push(normalize_listed(text).map_err(|why| anyhow!("{at}: `{text}` {why}"))?);
     }
     Ok(sorted_unique(paths))
+}
+
+/// A listed path in git's spelling, or why it is refused.
+fn normalize_listed(text: &str) -> std::result::Result<String, &'static str> {
+    let text = text.replace('\\', "/");
+    let bytes = text.as_bytes();
+    if text.starts_with('/')
+        || (bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':')
+    {
+        return Err("is absolute; expected a path relative to the repository root");
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for part in text.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    return Err("leaves the repository; expected a path inside it");
+                }
+            }
+            p => parts.push(p),
+        }
+    }
+    if parts.is_empty() {
+        return Err("names the repository root; expected a file");
+    }
+    if parts[0] == ".git" {
+        return Err("is inside .git; expected a file of the work tree");
+    }
+    Ok(parts.join("/"))
+}
+
+/// The bytes of a C-quoted string's inside, as git writes it.
+fn unquote_c(inner: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(inner.len());
+    let mut i = 0;
+    while i < inner.len() {
+        let b = inner[i];
+        i += 1;
+        if b != b'\\' {
+            out.push(b);
+            continue;
+        }
+        let e = *inner.get(i)?;
+        i += 1;
+        out.push(match e {
+            b'a' => 7,
+            b'b' => 8,
+            b'f' => 12,
+            b'n' => b'\n',
+            b'r' => b'\r',
+            b't' => b'\t',
+            b'v' => 11,
+            b'"' | b'\\' => e,
+            b'0'..=b'3' => {
+                let digits = inner.get(i..i + 2)?;
+                if !digits.iter().all(|d| (b'0'..=b'7').contains(d)) {
+                    return None;
+                }
+                i += 2;
+                (e - b'0') * 64 + (digits[0] - b'0') * 8 + (digits[1] - b'0')
+            }
+            _ => return None,
+        });
+    }
+    Some(out)
 }
 
 /// Manifests and toolchain files, written with their content wherever they
@@ -1547,15 +1635,86 @@ mod tests {
         let path = dir.path().join("changed.txt");
         fs::write(
             &path,
-            "\u{feff}./a/b.rs\r\n\r\n   \nz.txt\na/b.rs\n././c\n./\nwin\\path\nlast-without-newline",
+            "\u{feff}./a/b.rs\r\n\r\n   \nz.txt\na/b.rs\n././c\nwin\\path\\x.rs\nd//e/./f/../g\n\"caf\\303\\251 \\\"q\\\".rs\"\nlast-without-newline",
         )
         .unwrap();
         assert_eq!(
-            read_changed_files(&path).unwrap(),
-            strings(&["a/b.rs", "c", "last-without-newline", "win\\path", "z.txt"])
+            read_changed_files(&path, Separator::Detect).unwrap(),
+            strings(&[
+                "a/b.rs",
+                "c",
+                "caf\u{e9} \"q\".rs",
+                "d/e/g",
+                "last-without-newline",
+                "win/path/x.rs",
+                "z.txt"
+            ])
         );
         fs::write(&path, "").unwrap();
-        assert!(read_changed_files(&path).unwrap().is_empty());
+        assert!(
+            read_changed_files(&path, Separator::Detect)
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn read_changed_files_reads_nul_separated_lists() {
+        let dir = TempDir::new().unwrap();
+        let path = dir.path().join("changed.z");
+        // `git diff -z --name-only`: NUL after each path, none quoted, and
+        // a newline is part of a name.
+        fs::write(&path, b"a/b.rs\0with\nnewline.rs\0\"q\".rs\0").unwrap();
+        let want = strings(&["\"q\".rs", "a/b.rs", "with\nnewline.rs"]);
+        assert_eq!(read_changed_files(&path, Separator::Detect).unwrap(), want);
+        assert_eq!(read_changed_files(&path, Separator::Nul).unwrap(), want);
+        // -z with no NUL at all: one path.
+        fs::write(&path, b"only.rs").unwrap();
+        assert_eq!(
+            read_changed_files(&path, Separator::Nul).unwrap(),
+            strings(&["only.rs"])
+        );
+    }
+
+    #[test]
+    fn read_changed_files_refuses_paths_outside_the_repository() {
+        let dir = TempDir::new().unwrap();
+        let path = dir.path().join("changed.txt");
+        for (line, why) in [
+            (
+                "/etc/passwd",
+                "is absolute; expected a path relative to the repository root",
+            ),
+            (
+                "C:\\repo\\a.rs",
+                "is absolute; expected a path relative to the repository root",
+            ),
+            (
+                "../other/a.rs",
+                "leaves the repository; expected a path inside it",
+            ),
+            (
+                "a/../../b.rs",
+                "leaves the repository; expected a path inside it",
+            ),
+            ("./", "names the repository root; expected a file"),
+            (
+                ".git/config",
+                "is inside .git; expected a file of the work tree",
+            ),
+        ] {
+            fs::write(&path, format!("ok.rs\n{line}\n")).unwrap();
+            assert_eq!(
+                error_of(read_changed_files(&path, Separator::Detect)),
+                format!("`{}` line 2: `{line}` {why}", path.display())
+            );
+        }
+        fs::write(&path, b"ok.rs\0/abs\0").unwrap();
+        assert!(
+            error_of(read_changed_files(&path, Separator::Detect)).ends_with(
+                "item 2: `/abs` is absolute; expected a path relative to the repository root"
+            )
+        );
     }
 
     #[test]
@@ -1563,7 +1722,7 @@ mod tests {
         let dir = TempDir::new().unwrap();
         let path = dir.path().join("changed.txt");
         fs::write(&path, b"ok.rs\n\nbad-\xff.rs\n").unwrap();
-        let message = error_of(read_changed_files(&path));
+        let message = error_of(read_changed_files(&path, Separator::Detect));
         assert_eq!(
             message,
             format!(
@@ -1572,7 +1731,7 @@ mod tests {
             )
         );
         let missing = dir.path().join("missing.txt");
-        let message = error_of(read_changed_files(&missing));
+        let message = error_of(read_changed_files(&missing, Separator::Detect));
         assert!(
             message.starts_with(&format!(
                 "cannot read the changed-file list `{}`: ",

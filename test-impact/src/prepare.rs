@@ -60,11 +60,17 @@ pub struct SelectArgs {
     #[arg(long)]
     pub uncommitted: bool,
 
-    /// Take the changed files from FILE (one path per line, relative to the
-    /// repository root; `-` for stdin) instead of git. With --base, a Cargo
-    /// workspace's package graph is still compared with the base.
+    /// Take the changed files from FILE (`-` for stdin) instead of git: one
+    /// path per line, or NUL-separated (`git diff -z --name-only`, detected),
+    /// relative to the repository root. `\` and `./` are normalised; an
+    /// absolute path or one outside the repository exits 2. With --base, a
+    /// Cargo workspace's package graph is still compared with the base.
     #[arg(long, value_name = "FILE")]
     pub changed_files: Option<PathBuf>,
+
+    /// The --changed-files list is NUL-separated, even if it holds no NUL.
+    #[arg(short = 'z', long = "null", requires = "changed_files")]
+    pub null: bool,
 
     /// A module graph in the native JSON format (modules with `path` or
     /// `paths`, `deps`, optional `tests`). Without it the Cargo workspace at
@@ -170,7 +176,14 @@ pub fn prepare(args: &SelectArgs) -> Result<Prepared> {
     }
 
     let mut changed: Vec<String> = match (&args.changed_files, &repo, merge_base, head) {
-        (Some(list), _, _, _) => crate::git::read_changed_files(list)?,
+        (Some(list), _, _, _) => {
+            let separator = if args.null {
+                crate::git::Separator::Nul
+            } else {
+                crate::git::Separator::Detect
+            };
+            crate::git::read_changed_files(list, separator)?
+        }
         (None, Some(repo), Some(mb), Some(head)) => repo.diff_paths(mb, head)?,
         (None, Some(_), None, _) if run_all.is_some() => Vec::new(),
         (None, _, _, _) => bail!(
@@ -475,7 +488,20 @@ pub fn load_native(file: &Path) -> Result<ModuleGraph> {
         durations_optional: true,
         ..LoadOptions::default()
     };
-    Ok(depgraph::input::load(&[file.to_path_buf()], &opts)?.graph)
+    let graph = depgraph::input::load(&[file.to_path_buf()], &opts)?.graph;
+    for id in graph.ids() {
+        let m = graph.module(id);
+        for path in m.all_paths() {
+            if let Some(why) = depgraph::paths::problem(path) {
+                bail!(
+                    "{}: module `{}`: path `{path}` {why}",
+                    file.display(),
+                    m.name
+                );
+            }
+        }
+    }
+    Ok(graph)
 }
 
 /// Every module a rule names must be in the graph.
