@@ -810,6 +810,26 @@ fn shallow_clones_fail_with_a_hint_or_select_everything() {
     )));
     assert_eq!(all["run_all"], true);
     assert_eq!(strings(&all["affected"]).len(), 4);
+    // `HEAD~1` is past the boundary of a depth-1 clone: the same hint, and
+    // --on-missing-base all is honoured (not "revision not found").
+    let e = bad(run(&clone, &["select", "--base", "HEAD~1", "--graph", &g]));
+    assert!(e.contains("shallow"), "{e}");
+    assert!(e.contains("--on-missing-base all"), "{e}");
+    let all = json(&ok(run(
+        &clone,
+        &[
+            "select",
+            "--base",
+            "HEAD~1",
+            "--graph",
+            &g,
+            "--on-missing-base",
+            "all",
+            "--format",
+            "json",
+        ],
+    )));
+    assert_eq!(all["run_all"], true);
     // Deepening the clone finds the merge-base and a precise selection.
     git(
         &clone,
@@ -828,6 +848,11 @@ fn shallow_clones_fail_with_a_hint_or_select_everything() {
             &clone,
             &["select", "--base", "origin/main", "--graph", &g]
         )),
+        "app\n"
+    );
+    // The history that is there is used: HEAD~1 is now present.
+    assert_eq!(
+        ok(run(&clone, &["select", "--base", "HEAD~1", "--graph", &g])),
         "app\n"
     );
 }
@@ -1829,4 +1854,248 @@ fn last_green_bad_setup_exits_2_with_one_line_and_no_token() {
     let last = err.lines().last().unwrap_or("");
     assert!(last.contains(&format!("GET {LAST_GREEN_RUNS}?")), "{err}");
     assert!(last.contains("cannot reach"), "{err}");
+}
+
+/// A workspace made with `cargo new`, its members inheriting settings
+/// from the root manifest:
+/// - alpha: `edition.workspace`, `[lints] workspace`, doc-tests its
+///   README (`#![doc = include_str!("../README.md")]`);
+/// - beta: `edition.workspace`, optional alpha behind feature `a`;
+/// - gamma: its own edition, `[lints] workspace`;
+/// - delta: its own edition, compiles in `docs/guide.md` from the root.
+fn inheriting_workspace() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("ws");
+    std::fs::create_dir_all(repo.join("crates")).unwrap();
+    init_repo(&repo);
+    for name in ["alpha", "beta", "gamma", "delta"] {
+        let o = Command::new("cargo")
+            .current_dir(repo.join("crates"))
+            .args(["new", "--lib", "--vcs", "none", "--quiet", name])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "cargo new: {}", stderr(&o));
+    }
+    write(
+        &repo,
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"crates/*\"]\nresolver = \"2\"\n\n\
+         [workspace.package]\nedition = \"2021\"\n\n\
+         [workspace.lints.rust]\nmissing_docs = \"allow\"\n\n\
+         [workspace.dependencies]\nalpha = { path = \"crates/alpha\" }\n",
+    );
+    let manifest = |name: &str, edition: &str, rest: &str| {
+        format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\n{edition}\n{rest}")
+    };
+    write(
+        &repo,
+        "crates/alpha/Cargo.toml",
+        &manifest(
+            "alpha",
+            "edition.workspace = true",
+            "[lints]\nworkspace = true\n",
+        ),
+    );
+    write(
+        &repo,
+        "crates/alpha/src/lib.rs",
+        "#![doc = include_str!(\"../README.md\")]\n// include_str!(\"../NOT-INCLUDED.md\")\npub fn a() {}\n",
+    );
+    write(
+        &repo,
+        "crates/alpha/README.md",
+        "```\nassert!(true);\n```\n",
+    );
+    write(
+        &repo,
+        "crates/beta/Cargo.toml",
+        &manifest(
+            "beta",
+            "edition.workspace = true",
+            "[dependencies]\nalpha = { workspace = true, optional = true }\n\n[features]\na = [\"dep:alpha\"]\n",
+        ),
+    );
+    write(
+        &repo,
+        "crates/gamma/Cargo.toml",
+        &manifest("gamma", "edition = \"2021\"", "[lints]\nworkspace = true\n"),
+    );
+    write(
+        &repo,
+        "crates/delta/Cargo.toml",
+        &manifest("delta", "edition = \"2021\"", ""),
+    );
+    write(
+        &repo,
+        "crates/delta/src/lib.rs",
+        "pub const GUIDE: &str = include_str!(\"../../../docs/guide.md\");\n",
+    );
+    write(&repo, "docs/guide.md", "# Guide\n");
+    write(&repo, "docs/other.md", "# Not compiled in\n");
+    write(
+        &repo,
+        "crates/alpha/NOT-INCLUDED.md",
+        "only named in a comment\n",
+    );
+    let o = Command::new("cargo")
+        .current_dir(&repo)
+        .args(["generate-lockfile", "--offline", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "cargo generate-lockfile: {}",
+        stderr(&o)
+    );
+    commit_all(&repo, "workspace");
+    (tmp, repo)
+}
+
+/// The selection and reasons for one commit on top of main.
+fn select_change(repo: &Path, edit: &dyn Fn(&Path)) -> Value {
+    git(repo, &["checkout", "-q", "-B", "change", "main"]);
+    edit(repo);
+    commit_all(repo, "change");
+    json(&ok(run(
+        repo,
+        &["select", "--base", "main", "--format", "json"],
+    )))
+}
+
+fn edit_file(repo: &Path, rel: &str, from: &str, to: &str) {
+    let p = repo.join(rel);
+    let text = std::fs::read_to_string(&p).unwrap();
+    assert!(text.contains(from), "{rel} has no {from:?}");
+    std::fs::write(p, text.replace(from, to)).unwrap();
+}
+
+#[test]
+fn inherited_settings_and_compiled_in_files_select_exactly_their_members() {
+    let (_tmp, repo) = inheriting_workspace();
+
+    // [workspace.lints]: the members with `[lints] workspace = true`, and
+    // what builds on them.
+    let j = select_change(&repo, &|r| {
+        edit_file(
+            r,
+            "Cargo.toml",
+            "missing_docs = \"allow\"",
+            "missing_docs = \"deny\"",
+        )
+    });
+    assert_eq!(j["run_all"], false, "{j}");
+    assert_eq!(strings(&j["affected"]), ["alpha", "beta", "gamma"]);
+    assert_eq!(j["reasons"]["alpha"]["kind"], "manifest");
+    assert_eq!(j["reasons"]["gamma"]["kind"], "manifest");
+    assert_eq!(j["reasons"]["beta"]["kind"], "dependency");
+    assert_eq!(j["reasons"]["beta"]["feature"], "a");
+
+    // [workspace.package] edition: the members that inherit it.
+    let j = select_change(&repo, &|r| {
+        edit_file(r, "Cargo.toml", "edition = \"2021\"", "edition = \"2024\"")
+    });
+    assert_eq!(j["run_all"], false, "{j}");
+    assert_eq!(strings(&j["affected"]), ["alpha", "beta"]);
+    assert_eq!(j["reasons"]["beta"]["kind"], "manifest");
+
+    // The README alpha doc-tests, though the built-in rules ignore `*.md`.
+    let j = select_change(&repo, &|r| {
+        write(r, "crates/alpha/README.md", "```\nassert!(false);\n```\n")
+    });
+    assert_eq!(j["run_all"], false, "{j}");
+    assert_eq!(strings(&j["affected"]), ["alpha", "beta"]);
+    assert_eq!(j["reasons"]["alpha"]["kind"], "compiled_in");
+    assert_eq!(j["reasons"]["alpha"]["path"], "crates/alpha/README.md");
+
+    // A file outside every package that delta compiles in; a Markdown
+    // file nobody includes, and one only a comment names, select nothing.
+    let j = select_change(&repo, &|r| write(r, "docs/guide.md", "# Guide 2\n"));
+    assert_eq!(strings(&j["affected"]), ["delta"]);
+    assert_eq!(
+        j["reasons"]["delta"]["how"],
+        "include_str! at crates/delta/src/lib.rs:1"
+    );
+    let j = select_change(&repo, &|r| {
+        write(r, "docs/other.md", "changed\n");
+        write(r, "crates/alpha/NOT-INCLUDED.md", "changed\n");
+    });
+    assert_eq!(j["run_all"], false, "{j}");
+    assert_eq!(strings(&j["affected"]), Vec::<String>::new());
+}
+
+/// A workspace member inside a git submodule is read from the
+/// submodule's checkout, and a change inside it selects that member.
+#[test]
+fn members_inside_a_submodule_are_read_from_its_checkout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sub = tmp.path().join("sub");
+    std::fs::create_dir_all(&sub).unwrap();
+    init_repo(&sub);
+    write(
+        &sub,
+        "subcrate/Cargo.toml",
+        "[package]\nname = \"subcrate\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    );
+    write(&sub, "subcrate/src/lib.rs", "pub fn s() {}\n");
+    commit_all(&sub, "sub");
+
+    let repo = tmp.path().join("super");
+    std::fs::create_dir_all(&repo).unwrap();
+    init_repo(&repo);
+    git(
+        &repo,
+        &[
+            "-c",
+            "protocol.file.allow=always",
+            "submodule",
+            "add",
+            "-q",
+            sub.to_str().unwrap(),
+            "vendor/sub",
+        ],
+    );
+    write(
+        &repo,
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"app\", \"other\", \"vendor/sub/subcrate\"]\nresolver = \"2\"\n",
+    );
+    write(
+        &repo,
+        "app/Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nsubcrate = { path = \"../vendor/sub/subcrate\" }\n",
+    );
+    write(&repo, "app/src/lib.rs", "");
+    write(
+        &repo,
+        "other/Cargo.toml",
+        "[package]\nname = \"other\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    );
+    write(&repo, "other/src/lib.rs", "");
+    let o = Command::new("cargo")
+        .current_dir(&repo)
+        .args(["generate-lockfile", "--offline", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    commit_all(&repo, "super");
+
+    // A commit inside the submodule, taken by the superproject.
+    let inner = repo.join("vendor/sub");
+    write(&inner, "subcrate/src/lib.rs", "pub fn s() { let _ = 1; }\n");
+    commit_all(&inner, "sub change");
+    commit_all(&repo, "bump sub");
+    let j = json(&ok(run(
+        &repo,
+        &["select", "--base", "HEAD~1", "--format", "json"],
+    )));
+    assert_eq!(
+        strings(&j["changed_files"]),
+        ["vendor/sub/subcrate/src/lib.rs"]
+    );
+    assert_eq!(j["run_all"], false, "{j}");
+    assert_eq!(strings(&j["affected"]), ["app", "subcrate"]);
+    // A change outside the submodule: the member in it is still read.
+    write(&repo, "other/src/lib.rs", "pub fn o() {}\n");
+    commit_all(&repo, "other");
+    assert_eq!(ok(run(&repo, &["select", "--base", "HEAD~1"])), "other\n");
 }

@@ -155,9 +155,41 @@ impl Repo {
         // No `find_similar`: a rename stays a deletion plus an addition.
         let mut paths = Vec::with_capacity(diff.deltas().len());
         for delta in diff.deltas() {
+            let (old, new) = (delta.old_file(), delta.new_file());
+            // A submodule moved from one commit to another: the files that
+            // changed inside it, when its checkout has both; else its path
+            // (which no package owns: everything, to be safe).
+            if old.mode() == git2::FileMode::Commit
+                && new.mode() == git2::FileMode::Commit
+                && let Some(path) = new.path().and_then(|p| p.to_str())
+                && let Some(sub) = self.submodule(path, new.id())
+                && sub.repo.find_commit(old.id()).is_ok()
+                && let Ok(inside) = sub.diff_paths(old.id(), new.id())
+            {
+                paths.extend(inside.into_iter().map(|p| format!("{path}/{p}")));
+                continue;
+            }
             push_delta_paths(&mut paths, &delta);
         }
         Ok(sorted_unique(paths))
+    }
+
+    /// The checkout of the submodule at `path` of the work tree, if it is
+    /// checked out and holds `commit`.
+    fn submodule(&self, path: &str, commit: Oid) -> Option<Repo> {
+        let dir = self.repo.workdir()?.join(path);
+        let repo = git2::Repository::open(&dir).ok()?;
+        let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        };
+        // Not the superproject itself (an uninitialised submodule is an
+        // empty folder, which does not open).
+        if !repo.workdir().is_some_and(|w| same(w, &dir)) {
+            return None;
+        }
+        repo.find_commit(commit).ok()?;
+        Some(Repo { repo })
     }
 
     /// Staged, unstaged and untracked (not ignored) paths of the work tree
@@ -316,9 +348,10 @@ impl Repo {
         // `Sync`); there are few of them. The placeholders are the many.
         let mut contents = Vec::with_capacity(files.len());
         for file in &files {
-            contents.push(match file.content {
-                Some(id) => self.blob(id, &file.path, commit)?.content().to_vec(),
-                None => Vec::new(),
+            contents.push(match &file.content {
+                Content::Blob(id) => self.blob(*id, &file.path, commit)?.content().to_vec(),
+                Content::Read(_, bytes) => bytes.clone(),
+                Content::Placeholder => Vec::new(),
             });
         }
         // Every directory once, parents before children (a string sorts
@@ -388,12 +421,12 @@ impl Repo {
             // A path never holds NUL, so `path NUL kind` cannot be ambiguous.
             buf.extend_from_slice(file.path.as_bytes());
             buf.push(0);
-            match file.content {
-                Some(id) => {
+            match &file.content {
+                Content::Blob(id) | Content::Read(id, _) => {
                     buf.push(b'B');
                     buf.extend_from_slice(id.as_bytes());
                 }
-                None => buf.push(b'E'),
+                Content::Placeholder => buf.push(b'E'),
             }
             buf.push(b'\n');
         }
@@ -450,7 +483,34 @@ impl Repo {
                     stack.push((path + "/", subtree, in_dot_cargo || name == ".cargo"));
                     continue;
                 }
-                if mode == MODE_GITLINK || !is_blob_mode(mode) {
+                if mode == MODE_GITLINK {
+                    // Members may live in a submodule: its checkout holds
+                    // its commits.
+                    match self.submodule(&path, entry.id()) {
+                        Some(sub) => {
+                            for f in sub.cargo_files(entry.id())? {
+                                let content = match f.content {
+                                    Content::Blob(id) => Content::Read(
+                                        id,
+                                        sub.blob_content(id, &f.path, entry.id())?,
+                                    ),
+                                    other => other,
+                                };
+                                files.push(CargoFile {
+                                    path: format!("{path}/{}", f.path),
+                                    content,
+                                });
+                            }
+                        }
+                        None => tracing::warn!(
+                            "submodule {} of commit {commit} is not checked out at {}: its packages are not read (git submodule update --init)",
+                            quote(&path),
+                            entry.id()
+                        ),
+                    }
+                    continue;
+                }
+                if !is_blob_mode(mode) {
                     continue;
                 }
                 let content = if in_dot_cargo || is_cargo_config_name(name) {
@@ -459,9 +519,9 @@ impl Repo {
                     } else {
                         entry.id()
                     };
-                    Some(id)
+                    Content::Blob(id)
                 } else if name.ends_with(".rs") {
-                    None
+                    Content::Placeholder
                 } else {
                     continue;
                 };
@@ -585,7 +645,17 @@ impl Repo {
 /// (`None`: an empty placeholder).
 struct CargoFile {
     path: String,
-    content: Option<Oid>,
+    content: Content,
+}
+
+/// What a [`CargoFile`] is written with.
+enum Content {
+    /// Empty (a `.rs` placeholder).
+    Placeholder,
+    /// A blob of this repository.
+    Blob(Oid),
+    /// A blob of a submodule's repository, read already.
+    Read(Oid, Vec<u8>),
 }
 
 /// How the paths of a changed-file list are separated.

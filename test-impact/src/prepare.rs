@@ -148,14 +148,20 @@ pub fn prepare(args: &SelectArgs) -> Result<Prepared> {
                 }
             }
         } else {
-            Some(repo.resolve(base)?)
+            match repo.resolve(base) {
+                Ok(oid) => Some(oid),
+                // `HEAD~1` past the boundary of a shallow clone: the history
+                // that is there does not reach it.
+                Err(_) if repo.is_shallow() => None,
+                Err(e) => return Err(e),
+            }
         };
         if let Some(base_oid) = base_oid {
             merge_base = repo.merge_base(base_oid, head)?;
         }
         if merge_base.is_none() && run_all.is_none() {
             let why = if repo.is_shallow() {
-                "the clone is shallow; fetch the history (`fetch-depth: 0` in actions/checkout, or `git fetch --deepen=200`)"
+                "the clone is shallow and its history does not reach it; fetch the history (`fetch-depth: 0` in actions/checkout, or `git fetch --deepen=200`)"
             } else {
                 "the two histories are unrelated"
             };
