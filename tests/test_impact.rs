@@ -1984,6 +1984,7 @@ fn inherited_settings_and_compiled_in_files_select_exactly_their_members() {
         )
     });
     assert_eq!(j["run_all"], false, "{j}");
+    assert_eq!(j["lockfile"], "committed");
     assert_eq!(strings(&j["affected"]), ["alpha", "beta", "gamma"]);
     assert_eq!(j["reasons"]["alpha"]["kind"], "manifest");
     assert_eq!(j["reasons"]["gamma"]["kind"], "manifest");
@@ -2098,4 +2099,95 @@ fn members_inside_a_submodule_are_read_from_its_checkout() {
     write(&repo, "other/src/lib.rs", "pub fn o() {}\n");
     commit_all(&repo, "other");
     assert_eq!(ok(run(&repo, &["select", "--base", "HEAD~1"])), "other\n");
+}
+
+/// The lockfiles cached under `.git/test-impact/`, with their text.
+fn cached_locks(repo: &Path) -> Vec<String> {
+    let dir = repo.join(".git/test-impact");
+    let mut out: Vec<String> = std::fs::read_dir(&dir)
+        .map(|d| {
+            d.filter_map(|e| {
+                let p = e.unwrap().path();
+                let name = p.file_name()?.to_str()?.to_owned();
+                (name.starts_with("lock-") && name.ends_with(".lock"))
+                    .then(|| std::fs::read_to_string(&p).unwrap())
+            })
+            .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+#[test]
+fn a_workspace_without_a_lockfile_is_resolved_once_and_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let registry = tmp.path().join("registry");
+    vendored_registry(&registry);
+    // Only ext 1.0.0 is published when the lockfile is first generated.
+    let later = tmp.path().join("ext-1.1.0");
+    std::fs::rename(registry.join("ext-1.1.0"), &later).unwrap();
+    let repo = tmp.path().join("ws");
+    std::fs::create_dir_all(&repo).unwrap();
+    init_repo(&repo);
+    write(
+        &repo,
+        ".cargo/config.toml",
+        &format!(
+            "[source.crates-io]\nreplace-with = \"vendored\"\n\n[source.vendored]\ndirectory = \"{}\"\n",
+            registry.display()
+        ),
+    );
+    // As tokio does: the lockfile is ignored, not committed.
+    write(&repo, ".gitignore", "/target\nCargo.lock\n");
+    write(
+        &repo,
+        "Cargo.toml",
+        "[workspace]\nresolver = \"2\"\nmembers = [\"a\", \"b\", \"c\"]\n",
+    );
+    write(&repo, "a/Cargo.toml", &manifest("a", "ext = \"1\"", ""));
+    write(
+        &repo,
+        "b/Cargo.toml",
+        &manifest("b", "a = { path = \"../a\" }", ""),
+    );
+    write(&repo, "c/Cargo.toml", &manifest("c", "", ""));
+    for c in ["a", "b", "c"] {
+        write(&repo, &format!("{c}/src/lib.rs"), "// v0\n");
+    }
+    commit_all(&repo, "workspace");
+    write(&repo, "a/src/lib.rs", "// v1\n");
+    commit_all(&repo, "change a");
+
+    let select = || {
+        let o = run(&repo, &["select", "--base", "HEAD~1", "--format", "json"]);
+        let err = stderr(&o);
+        (json(&ok(o)), err)
+    };
+    let (j, err) = select();
+    assert_eq!(j["lockfile"], "generated", "{j}");
+    assert_eq!(strings(&j["affected"]), ["a", "b"], "{j}");
+    assert!(err.contains("commits no Cargo.lock"), "{err}");
+    // Base and head have the same manifests: one resolution, cached.
+    let locks = cached_locks(&repo);
+    assert_eq!(locks.len(), 1, "{locks:?}");
+    assert!(locks[0].contains("version = \"1.0.0\""), "{}", locks[0]);
+    // Nothing is written into the user's work tree.
+    assert!(!repo.join("Cargo.lock").exists());
+
+    // ext 1.1.0 is published: a fresh resolution would take it, the
+    // cached lockfile keeps the resolution the first run made.
+    std::fs::rename(&later, registry.join("ext-1.1.0")).unwrap();
+    let (again, _) = select();
+    assert_eq!(again["affected"], j["affected"]);
+    assert_eq!(cached_locks(&repo), locks);
+
+    // New manifests: head resolves from the base's cached lockfile, so
+    // what the change did not touch keeps its versions (ext stays 1.0.0).
+    write(&repo, "c/Cargo.toml", &manifest("c", "ext = \"1\"", ""));
+    commit_all(&repo, "c uses ext");
+    let (j, _) = select();
+    assert_eq!(j["lockfile"], "generated");
+    assert_eq!(strings(&j["affected"]), ["c"], "{j}");
+    assert_eq!(cached_locks(&repo).len(), 2);
 }

@@ -104,10 +104,7 @@ impl Scanner {
         commit: Oid,
         packages: &[Package],
     ) -> Result<CompiledIn> {
-        let cache = repo
-            .git_dir()
-            .join("test-impact")
-            .join(format!("compiled-in-{commit}.json"));
+        let cache = crate::cache::path(repo, &format!("compiled-in-{commit}.json"));
         if let Ok(bytes) = std::fs::read(&cache)
             && let Ok(file) = serde_json::from_slice::<CacheFile>(&bytes)
             && file.version == CACHE_VERSION
@@ -154,23 +151,14 @@ impl Scanner {
     }
 }
 
-/// Writes the cache atomically; a cache that cannot be written is only
-/// a slower next run.
+/// Writes the scan to the cache.
 fn write_cache(path: &Path, value: &CompiledIn) {
-    let Some(dir) = path.parent() else { return };
     let file = CacheFile {
         version: CACHE_VERSION,
         compiled_in: value.clone(),
     };
-    let written = std::fs::create_dir_all(dir)
-        .and_then(|()| serde_json::to_vec(&file).map_err(std::io::Error::other))
-        .and_then(|bytes| {
-            let tmp = dir.join(format!(".tmp-{}", std::process::id()));
-            std::fs::write(&tmp, bytes)?;
-            std::fs::rename(&tmp, path)
-        });
-    if let Err(e) = written {
-        tracing::debug!("cannot write the cache {}: {e}", path.display());
+    if let Ok(bytes) = serde_json::to_vec(&file) {
+        crate::cache::write(path, &bytes);
     }
 }
 

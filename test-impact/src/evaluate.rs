@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
 use clap::{Args, ValueEnum};
@@ -134,17 +134,33 @@ pub fn run(cmd: &EvaluateCmd, out: &mut dyn Write) -> Result<Exit> {
             .collect::<Result<_>>()?;
         let progress = std::io::stderr().is_terminal();
         let done = std::sync::atomic::AtomicUsize::new(0);
-        let results: Vec<(Oid, Result<String>, tempfile::TempDir)> = dirs
-            .into_par_iter()
-            .map(|(key, dir)| {
-                let r = cargo::metadata(dir.path(), cargo::MetadataOptions::default());
-                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                if progress {
-                    eprint!("\revaluate: cargo metadata {n}/{}", todo.len());
-                }
-                (key, r, dir)
-            })
+        let caches: HashMap<Oid, PathBuf> = todo
+            .iter()
+            .map(|&(key, _)| (key, prepare::lock_cache(&repo, key)))
             .collect();
+        let run = |key: Oid, dir: &Path, seeds: &[&Path]| {
+            let r = prepare::metadata_with_lock(dir, Some(&caches[&key]), seeds);
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            if progress {
+                eprint!("\revaluate: cargo metadata {n}/{}", todo.len());
+            }
+            r
+        };
+        // A workspace that commits no Cargo.lock: the first tree resolves
+        // (or takes the cached lockfile), and the others start offline from
+        // its lockfile rather than each resolving online.
+        let mut dirs = dirs.into_iter();
+        let mut results: Vec<(Oid, Result<String>, tempfile::TempDir)> = Vec::new();
+        if let Some((key, dir)) = dirs.next() {
+            let r = run(key, dir.path(), &[]);
+            results.push((key, r, dir));
+        }
+        let first_lock = results.first().map(|(_, _, d)| d.path().join("Cargo.lock"));
+        let seeds: Vec<&Path> = first_lock.iter().map(PathBuf::as_path).collect();
+        results.par_extend(dirs.collect::<Vec<_>>().into_par_iter().map(|(key, dir)| {
+            let r = run(key, dir.path(), &seeds);
+            (key, r, dir)
+        }));
         if progress {
             eprintln!();
         }

@@ -7,6 +7,7 @@
 //! The binary's `main` only calls [`main`]; everything lives here so it can
 //! be tested without a process.
 
+pub mod cache;
 pub mod cargo;
 pub mod compiled;
 pub mod evaluate;
@@ -140,6 +141,7 @@ pub fn report<'a>(args: &'a SelectArgs, p: &'a Prepared) -> Report<'a> {
         reasons: &s.reasons,
         ignored_files: &s.ignored_files,
         removed: &p.removed,
+        lockfile: p.lockfile,
     }
 }
 
@@ -150,6 +152,11 @@ fn run_select(cmd: &SelectCmd, out: &mut dyn Write) -> Result<Exit> {
     if cmd.github_output {
         let path = output::github_output_file()?;
         output::append_github_output(&path, &output::github_outputs(sel)?)?;
+    }
+    if p.lockfile == Some(prepare::Lockfile::Generated) {
+        eprintln!(
+            "test-impact: the workspace commits no Cargo.lock; resolved with a generated one (cached under .git/test-impact)"
+        );
     }
     eprintln!("{}", output::summary(sel));
     Ok(Exit::Success)

@@ -56,6 +56,9 @@ pub struct Report<'a> {
     pub ignored_files: &'a [String],
     /// Packages the change removed (Cargo).
     pub removed: &'a [String],
+    /// `committed` or `generated`: where the Cargo.lock the workspace was
+    /// resolved with came from (`null`: a native graph).
+    pub lockfile: Option<crate::prepare::Lockfile>,
 }
 
 /// A nextest filterset selecting `names`' packages: `all()` when
@@ -296,6 +299,7 @@ mod tests {
             reasons: &sel.reasons,
             ignored_files: &[],
             removed: &[],
+            lockfile: Some(crate::prepare::Lockfile::Committed),
         };
         let mut out = Vec::new();
         write(format, &report, sel, &mut out).unwrap();

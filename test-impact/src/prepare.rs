@@ -101,6 +101,8 @@ pub struct Prepared {
     /// `cargo` or the graph file.
     pub graph_label: String,
     pub removed: Vec<String>,
+    /// How the Cargo workspace was resolved (`None`: a native graph).
+    pub lockfile: Option<Lockfile>,
 }
 
 /// Where the graph comes from.
@@ -205,6 +207,7 @@ pub fn prepare(args: &SelectArgs) -> Result<Prepared> {
         changed.dedup();
     }
 
+    let mut lockfile = None;
     let source = match &args.graph {
         Some(file) => GraphSource::Native(load_native(file)?),
         None => {
@@ -222,7 +225,9 @@ pub fn prepare(args: &SelectArgs) -> Result<Prepared> {
             // build differences, and a changed Cargo.lock selects everything.
             let base = merge_base.unwrap_or(head);
             let overlay = args.uncommitted.then_some(changed.as_slice());
-            GraphSource::Cargo(Box::new(cargo_compare(repo, &root, base, head, overlay)?))
+            let (comparison, how) = cargo_compare(repo, &root, base, head, overlay)?;
+            lockfile = Some(how);
+            GraphSource::Cargo(Box::new(comparison))
         }
     };
 
@@ -286,6 +291,7 @@ pub fn prepare(args: &SelectArgs) -> Result<Prepared> {
         merge_base,
         graph_label: label,
         removed: done.removed,
+        lockfile,
     })
 }
 
@@ -524,16 +530,30 @@ fn check_rule_names(rules: &Rules, graph: &ModuleGraph, file: &Path) -> Result<(
     Ok(())
 }
 
+/// Where the `Cargo.lock` that `cargo metadata` resolved against came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lockfile {
+    /// The commits hold one.
+    Committed,
+    /// A commit holds none: one was generated (or taken from the cache,
+    /// keyed by the manifests, or from the work tree's untracked one), and
+    /// the other side resolved from it offline where it could.
+    Generated,
+}
+
 /// The Cargo workspace at `base` and at `head` (plus the work tree's
 /// changes to `overlay` paths), each read by `cargo metadata` in a
-/// temporary copy of just its manifests, the two in parallel.
+/// temporary copy of just its manifests: the two in parallel when both
+/// commit a `Cargo.lock`, else head first and the base from head's
+/// lockfile, offline.
 pub fn cargo_compare(
     repo: &Repo,
     root: &Path,
     base: Oid,
     head: Oid,
     overlay: Option<&[String]>,
-) -> Result<Comparison> {
+) -> Result<(Comparison, Lockfile)> {
     let base_dir = tempfile::Builder::new()
         .prefix("test-impact-base-")
         .tempdir()
@@ -547,17 +567,84 @@ pub fn cargo_compare(
     if let Some(paths) = overlay {
         overlay_work_tree(root, head_dir.path(), paths)?;
     }
-    let opts = cargo::MetadataOptions::default();
-    let (b, h) = std::thread::scope(|s| {
-        let b = s.spawn(|| cargo::metadata(base_dir.path(), opts));
-        let h = cargo::metadata(head_dir.path(), opts);
-        (b.join().expect("cargo metadata thread"), h)
-    });
+    let locked = |d: &tempfile::TempDir| d.path().join("Cargo.lock").is_file();
+    let (b, h, lockfile) = if locked(&base_dir) && locked(&head_dir) {
+        let opts = cargo::MetadataOptions::default();
+        let (b, h) = std::thread::scope(|s| {
+            let b = s.spawn(|| cargo::metadata(base_dir.path(), opts));
+            let h = cargo::metadata(head_dir.path(), opts);
+            (b.join().expect("cargo metadata thread"), h)
+        });
+        (b, h, Lockfile::Committed)
+    } else {
+        // The work tree's edits change the manifests: no cache key then.
+        let head_cache = match overlay {
+            None => Some(lock_cache(repo, repo.cargo_tree_key(head)?)),
+            Some(_) => None,
+        };
+        let base_cache = lock_cache(repo, repo.cargo_tree_key(base)?);
+        // Head starts from the base's cached resolution when there is one,
+        // so that what the change did not touch keeps its versions (a fresh
+        // resolution would show every newer release as a change), else
+        // from the work tree's untracked lockfile; the base then starts
+        // from head's.
+        let untracked = root.join("Cargo.lock");
+        let h = metadata_with_lock(
+            head_dir.path(),
+            head_cache.as_deref(),
+            &[&base_cache, &untracked],
+        );
+        let from_head = head_dir.path().join("Cargo.lock");
+        let b = metadata_with_lock(base_dir.path(), Some(&base_cache), &[&from_head]);
+        (b, h, Lockfile::Generated)
+    };
     let (b, h) = (
         b.with_context(|| format!("the Cargo workspace at the merge-base {}", short(base)))?,
         h.with_context(|| format!("the Cargo workspace at {}", short(head)))?,
     );
-    cargo::compare(&b, base_dir.path(), &h, head_dir.path())
+    Ok((
+        cargo::compare(&b, base_dir.path(), &h, head_dir.path())?,
+        lockfile,
+    ))
+}
+
+/// Where the lockfile generated for the manifests with hash `key` is cached.
+pub fn lock_cache(repo: &Repo, key: Oid) -> PathBuf {
+    crate::cache::path(repo, &format!("lock-{key}.lock"))
+}
+
+/// `cargo metadata` in a materialized tree `dir`. A tree with no
+/// `Cargo.lock` gets the `cached` one (see [`lock_cache`]), else the first
+/// of `seeds` that exists, and is resolved `--offline` from it (the
+/// packages a lockfile names were downloaded when it was made); if that
+/// fails, or there is nothing to seed from, cargo resolves online. The
+/// lockfile it ends with is written to `cached`.
+pub fn metadata_with_lock(dir: &Path, cached: Option<&Path>, seeds: &[&Path]) -> Result<String> {
+    let lock = dir.join("Cargo.lock");
+    if lock.is_file() {
+        return cargo::metadata(dir, cargo::MetadataOptions::default());
+    }
+    let seed = cached
+        .into_iter()
+        .chain(seeds.iter().copied())
+        .find(|p| p.is_file());
+    let mut json = None;
+    if let Some(seed) = seed
+        && std::fs::copy(seed, &lock).is_ok()
+    {
+        match cargo::metadata(dir, cargo::MetadataOptions { offline: true }) {
+            Ok(j) => json = Some(j),
+            Err(e) => tracing::debug!("offline from {}: {e:#}", seed.display()),
+        }
+    }
+    let json = match json {
+        Some(j) => j,
+        None => cargo::metadata(dir, cargo::MetadataOptions::default())?,
+    };
+    if let (Some(cached), Ok(bytes)) = (cached, std::fs::read(&lock)) {
+        crate::cache::write(cached, &bytes);
+    }
+    Ok(json)
 }
 
 /// Copies the work tree's version of the changed paths that matter to
