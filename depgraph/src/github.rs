@@ -352,7 +352,7 @@ impl fmt::Display for ApiError {
         let hint = match self.status {
             401 => Some(format!("GitHub rejected the token in {TOKEN_VAR}")),
             403 => Some(format!(
-                "the token in {TOKEN_VAR} lacks a permission (issues: write)"
+                "the token in {TOKEN_VAR} lacks a permission this call needs, such as issues: write or actions: read"
             )),
             404 => Some(format!(
                 "no such repository, or the token in {TOKEN_VAR} cannot see it"

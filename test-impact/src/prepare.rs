@@ -34,7 +34,8 @@ pub enum OnMissingBase {
 pub struct SelectArgs {
     /// The branch or commit the change is compared with, usually the target
     /// branch (`origin/main`). The changed files are those of
-    /// `git diff BASE...HEAD`: since the merge-base.
+    /// `git diff BASE...HEAD`: since the merge-base. `last-green`: the
+    /// newest commit whose run of --workflow succeeded (asks GitHub).
     #[arg(long, value_name = "REV")]
     pub base: Option<String>,
 
