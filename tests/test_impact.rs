@@ -2191,3 +2191,64 @@ fn a_workspace_without_a_lockfile_is_resolved_once_and_says_so() {
     assert_eq!(strings(&j["affected"]), ["c"], "{j}");
     assert_eq!(cached_locks(&repo).len(), 2);
 }
+
+#[test]
+fn a_past_commit_is_selected_with_the_rules_it_had() {
+    let (_tmp, repo) = inheriting_workspace();
+    write(&repo, "docs/other.md", "# Changed\n");
+    commit_all(&repo, "docs");
+    let past = git(&repo, &["rev-parse", "HEAD"]).trim().to_owned();
+    // Later: a new crate, and a rule that names it.
+    let o = Command::new("cargo")
+        .current_dir(repo.join("crates"))
+        .args(["new", "--lib", "--vcs", "none", "--quiet", "epsilon"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "cargo new: {}", stderr(&o));
+    write(
+        &repo,
+        "test-impact.toml",
+        "[[path-rule]]\nglobs = [\"docs/other.md\"]\nmark-changed = [\"epsilon\"]\n",
+    );
+    let o = Command::new("cargo")
+        .current_dir(&repo)
+        .args(["generate-lockfile", "--offline", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    commit_all(&repo, "epsilon");
+
+    // The past commit has no epsilon and no rules file: its *.md change
+    // selects nothing, rather than failing on today's rule.
+    let base = format!("{past}~1");
+    let j = json(&ok(run(
+        &repo,
+        &[
+            "select", "--base", &base, "--head", &past, "--format", "json",
+        ],
+    )));
+    assert_eq!(strings(&j["affected"]), Vec::<String>::new(), "{j}");
+    assert_eq!(strings(&j["ignored_files"]), ["docs/other.md"]);
+    // Today's commit, with today's rules.
+    write(&repo, "docs/other.md", "# Changed again\n");
+    commit_all(&repo, "docs again");
+    let j = json(&ok(run(
+        &repo,
+        &["select", "--base", "HEAD~1", "--format", "json"],
+    )));
+    assert_eq!(strings(&j["affected"]), ["epsilon"], "{j}");
+    assert_eq!(j["reasons"]["epsilon"]["kind"], "path_rule");
+    // An edited rules file in the work tree holds for the checked-out
+    // commit, and its mistakes are named; a past commit is unaffected.
+    write(
+        &repo,
+        "test-impact.toml",
+        "[[path-rule]]\nglobs = [\"docs/**\"]\nmark-changed = [\"nope\"]\n",
+    );
+    let line = bad(run(&repo, &["select", "--base", "HEAD~1"]));
+    assert!(
+        line.contains("test-impact.toml") && line.contains("`nope`"),
+        "{line}"
+    );
+    ok(run(&repo, &["select", "--base", &base, "--head", &past]));
+}

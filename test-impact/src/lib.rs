@@ -184,8 +184,9 @@ fn run_explain(cmd: &ExplainCmd, out: &mut dyn Write) -> Result<Exit> {
     let mut line = Vec::new();
     if let Some((_, first)) = chain.first() {
         match first {
-            select::Reason::File { path } => line.push(path.clone()),
-            select::Reason::PathRule { path, .. } => line.push(path.clone()),
+            select::Reason::File { path }
+            | select::Reason::PathRule { path, .. }
+            | select::Reason::CompiledIn { path, .. } => line.push(path.clone()),
             other => line.push(format!("({other})")),
         }
     }

@@ -79,7 +79,9 @@ pub struct SelectArgs {
     #[arg(long, value_name = "FILE")]
     pub graph: Option<PathBuf>,
 
-    /// Rules file [default: test-impact.toml at the repository root, if any].
+    /// Rules file [default: test-impact.toml at the repository root, if
+    /// any; as committed at --head when --head is not the checked-out
+    /// commit].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
@@ -232,7 +234,30 @@ pub fn prepare(args: &SelectArgs) -> Result<Prepared> {
         }
     };
 
-    let rules = load_rules(args.config.as_deref(), Some(&root))?;
+    // The rules that held at head: a past commit is selected with its own
+    // rules (the work tree's may name modules it did not have yet); the
+    // checked-out commit, with the work tree's.
+    let past = match (&repo, head) {
+        (Some(r), Some(h)) if args.config.is_none() => {
+            r.resolve("HEAD").ok() != Some(h) && !args.uncommitted
+        }
+        _ => false,
+    };
+    let (rules, config_label) = if let (true, Some(r), Some(h)) = (past, &repo, head) {
+        let label = PathBuf::from(format!("{}:test-impact.toml", short(h)));
+        let rules = match r.read_file_at(h, "test-impact.toml")? {
+            Some(bytes) => Rules::parse(&String::from_utf8_lossy(&bytes), &label)?,
+            None => Rules::default(),
+        };
+        (rules, label)
+    } else {
+        (
+            load_rules(args.config.as_deref(), Some(&root))?,
+            args.config
+                .clone()
+                .unwrap_or_else(|| root.join("test-impact.toml")),
+        )
+    };
 
     // The root manifest at both ends and the members' at head: what a
     // change to the workspace's own tables affects.
@@ -279,11 +304,7 @@ pub fn prepare(args: &SelectArgs) -> Result<Prepared> {
             compiled_in: compiled_in.as_ref(),
         },
         merge_base.is_some(),
-        Some(
-            args.config
-                .clone()
-                .unwrap_or_else(|| root.join("test-impact.toml")),
-        ),
+        Some(config_label),
     )?;
     Ok(Prepared {
         selection: done.selection,
