@@ -1508,6 +1508,7 @@ fn last_green_select(dir: &Path, gh: &FakeGitHub, args: &[&str], env: &[(&str, &
         "GITHUB_BASE_REF",
         "GITHUB_REF_NAME",
         "TEST_IMPACT_LOG",
+        "RUST_LOG",
     ] {
         cmd.env_remove(var);
     }
@@ -1707,7 +1708,7 @@ fn last_green_skips_green_commits_the_clone_lacks_and_stops_paging() {
         &repo,
         &gh,
         &["--workflow", "ci.yml", "--branch", "main", "--graph", &g],
-        &[("TEST_IMPACT_LOG", "warn")],
+        &[("RUST_LOG", "warn")],
     );
     let err = stderr(&o);
     assert_eq!(ok(o), "app\ncore\nlib\n");
@@ -1764,7 +1765,13 @@ fn last_green_none_exits_2_with_a_hint_or_selects_everything() {
     // Successes, but of commits the clone does not have: fetch more.
     let gone = "ab".repeat(20);
     gh.add_run(green(&gone));
-    let e = bad(last_green_select(&repo, &gh, &args, &[]));
+    // -q: only the error (without it, a warning names each run passed over).
+    let e = bad(last_green_select(
+        &repo,
+        &gh,
+        &[&args[..], &["-q"]].concat(),
+        &[],
+    ));
     assert!(e.contains("none of the 1 successful runs"), "{e}");
     assert!(e.contains("(the newest: abababababab)"), "{e}");
     assert!(e.contains("fetch-depth: 0"), "{e}");
@@ -1849,7 +1856,8 @@ fn last_green_bad_setup_exits_2_with_one_line_and_no_token() {
         format!("http://{}", dead.local_addr().unwrap())
     };
     let o = last_green_select(&repo, &gh, &flags, &[("GITHUB_API_URL", &url)]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    // 3: GitHub could not be reached (docs/cli.md), not bad input.
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     let err = stderr(&o);
     let last = err.lines().last().unwrap_or("");
     assert!(last.contains(&format!("GET {LAST_GREEN_RUNS}?")), "{err}");

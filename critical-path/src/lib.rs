@@ -8,14 +8,13 @@ pub mod render;
 pub mod report;
 pub mod tui;
 
-use std::io::{self, Write};
 use std::process::ExitCode;
 
-use clap::{FromArgMatches, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 
 /// The toolkit's exit codes (0 success, 1 a check failed, 2 bad usage or
 /// input), shared by every tool.
-pub use depgraph::exit::Exit;
+pub use cli_support::Exit;
 
 const AFTER_HELP: &str = "\
 Inputs (format detected from content; --input-format forces one):
@@ -41,9 +40,8 @@ Examples:
 #[derive(Parser, Debug)]
 #[command(name = "critical-path", version, about, after_help = AFTER_HELP)]
 pub struct Cli {
-    /// More logging on stderr (-v: phases and timings, -vv: debug). RUST_LOG overrides.
-    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
-    pub verbose: u8,
+    #[command(flatten)]
+    pub global: cli_support::GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -65,72 +63,26 @@ pub enum Command {
 /// Parses the command line, runs the command and maps its outcome to an exit
 /// code. Errors are printed as one line on stderr.
 pub fn main() -> ExitCode {
-    let matches = match Cli::command_with_help().try_get_matches() {
-        Ok(m) => m,
-        Err(e) => {
-            let _ = e.print();
-            return depgraph::exit::for_usage_error(e.use_stderr()).into();
-        }
-    };
-    let cli = match Cli::from_arg_matches(&matches) {
-        Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return Exit::BadInput.into();
-        }
-    };
-    init_logging(cli.verbose);
-    // The TUI draws on the terminal itself, and its panic hook may restore
-    // the terminal from another thread: stdout must not be held locked by
-    // the buffer below.
-    if let Command::Tui(args) = &cli.command {
-        return match commands::tui::run(args) {
-            Ok(exit) => exit.into(),
-            Err(e) => {
-                eprintln!("critical-path: error: {e:#}");
-                Exit::BadInput.into()
+    cli_support::run::<Cli, _>("critical-path", |cli, matches, out| {
+        match &cli.command {
+            Command::Analyze(args) => commands::analyze::run(args, out),
+            Command::Slack(args) => commands::slack::run(args, out),
+            Command::Export(args) => commands::export::run(args, out),
+            // The TUI draws on the terminal itself; stdout is not locked
+            // by the runner, and nothing was written to it yet.
+            Command::Tui(args) => commands::tui::run(args, cli.global.color),
+            Command::WhatIf(args) => {
+                let sub = matches
+                    .subcommand_matches("what-if")
+                    .expect("clap parsed the what-if subcommand");
+                commands::what_if::run(args, sub, out)
             }
-        };
-    }
-    // Buffered: a million slack rows through a line-buffered stdout would
-    // be a million write calls.
-    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
-    let result = match &cli.command {
-        Command::Analyze(args) => commands::analyze::run(args, &mut out),
-        Command::Slack(args) => commands::slack::run(args, &mut out),
-        Command::Export(args) => commands::export::run(args, &mut out),
-        Command::Tui(_) => unreachable!("the TUI runs before stdout is locked"),
-        Command::WhatIf(args) => {
-            let sub = matches
-                .subcommand_matches("what-if")
-                .expect("clap parsed the what-if subcommand");
-            commands::what_if::run(args, sub, &mut out)
         }
-    };
-    let flushed = out.flush();
-    depgraph::exit::finish("critical-path", result, flushed)
+    })
 }
 
-impl Cli {
-    fn command_with_help() -> clap::Command {
-        <Cli as clap::CommandFactory>::command()
+impl cli_support::Cli for Cli {
+    fn global(&self) -> &cli_support::GlobalArgs {
+        &self.global
     }
-}
-
-fn init_logging(verbose: u8) {
-    use tracing_subscriber::EnvFilter;
-    let default = match verbose {
-        0 => "warn",
-        1 => "info",
-        _ => "debug",
-    };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(io::stderr)
-        .with_target(false)
-        .with_ansi(
-            std::env::var_os("NO_COLOR").is_none() && io::IsTerminal::is_terminal(&io::stderr()),
-        )
-        .try_init();
 }

@@ -3,7 +3,7 @@
 //! is safe to retry, and keeps tokens out of errors).
 
 use chrono::{DateTime, Utc};
-use depgraph::github::{self, Client, Issue, IssueUpdate, Method, NewIssue, Repo};
+use github_client::{self as github, Client, Issue, IssueUpdate, Method, NewIssue, Repo};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -208,9 +208,10 @@ impl Api {
         let path = self.path(&format!(
             "actions/runs/{run_id}/jobs?filter=latest&per_page=100"
         ));
-        self.gh
+        Ok(self
+            .gh
             .get_pages(&path, |mut v| v.get_mut("jobs").map(Value::take))
-            .await
+            .await?)
     }
 
     pub async fn rerun_failed_jobs(&self, run_id: u64) -> anyhow::Result<()> {
@@ -221,23 +222,24 @@ impl Api {
 
     /// The pull requests that brought a commit.
     pub async fn pulls_of_commit(&self, sha: &str) -> anyhow::Result<Vec<Pull>> {
-        self.gh
+        Ok(self
+            .gh
             .get(&self.path(&format!("commits/{sha}/pulls")))
-            .await
+            .await?)
     }
 
     pub async fn pull(&self, number: u64) -> anyhow::Result<Pull> {
-        self.gh.get(&self.path(&format!("pulls/{number}"))).await
+        Ok(self.gh.get(&self.path(&format!("pulls/{number}"))).await?)
     }
 
     /// Every file a pull request changed (all pages).
     pub async fn pull_files(&self, number: u64) -> anyhow::Result<Vec<PullFile>> {
         let path = self.path(&format!("pulls/{number}/files?per_page=100"));
-        self.gh.get_pages(&path, Some).await
+        Ok(self.gh.get_pages(&path, Some).await?)
     }
 
     pub async fn commit(&self, sha: &str) -> anyhow::Result<Commit> {
-        self.gh.get(&self.path(&format!("commits/{sha}"))).await
+        Ok(self.gh.get(&self.path(&format!("commits/{sha}"))).await?)
     }
 
     /// A file's text at a commit, or `None` when it does not exist there.
@@ -280,12 +282,12 @@ impl Api {
         match self.gh.get::<User>("/user").await {
             Ok(u) => Ok(u.login),
             Err(e)
-                if github::status_of(&e) == Some(403)
+                if e.status() == Some(403)
                     && std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") =>
             {
                 Ok("github-actions[bot]".to_owned())
             }
-            Err(e) => Err(e.context(
+            Err(e) => Err(anyhow::Error::new(e).context(
                 "cannot learn the bot's own login (set `bot_login` in the configuration)",
             )),
         }
@@ -324,7 +326,8 @@ impl Api {
         body: &str,
         labels: &[&str],
     ) -> anyhow::Result<Issue> {
-        self.gh
+        Ok(self
+            .gh
             .create_issue(
                 &self.repo,
                 &NewIssue {
@@ -333,7 +336,7 @@ impl Api {
                     labels,
                 },
             )
-            .await
+            .await?)
     }
 
     pub async fn close_issue(&self, number: u64) -> anyhow::Result<()> {
@@ -348,11 +351,11 @@ impl Api {
 
     pub async fn comments(&self, number: u64) -> anyhow::Result<Vec<Comment>> {
         let path = self.path(&format!("issues/{number}/comments?per_page=100"));
-        self.gh.get_pages(&path, Some).await
+        Ok(self.gh.get_pages(&path, Some).await?)
     }
 
     pub async fn comment(&self, number: u64, body: &str) -> anyhow::Result<()> {
-        self.gh.add_comment(&self.repo, number, body).await
+        Ok(self.gh.add_comment(&self.repo, number, body).await?)
     }
 
     pub async fn add_label(&self, number: u64, label: &str) -> anyhow::Result<()> {
@@ -368,14 +371,14 @@ impl Api {
         let path = self.path(&format!("issues/{number}/labels/{}", enc(label)));
         match self.gh.call(Method::Delete, &path, None::<&()>).await {
             Ok(_) => Ok(()),
-            Err(e) if github::status_of(&e) == Some(404) => Ok(()),
-            Err(e) => Err(e),
+            Err(e) if e.status() == Some(404) => Ok(()),
+            Err(e) => Err(e.into()),
         }
     }
 
     pub async fn issue_events(&self, number: u64) -> anyhow::Result<Vec<IssueEvent>> {
         let path = self.path(&format!("issues/{number}/events?per_page=100"));
-        self.gh.get_pages(&path, Some).await
+        Ok(self.gh.get_pages(&path, Some).await?)
     }
 
     pub async fn branch_head(&self, branch: &str) -> anyhow::Result<String> {

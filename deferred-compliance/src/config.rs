@@ -23,7 +23,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use depgraph::github::Repo;
+use github_client::Repo;
 use serde::Deserialize;
 
 /// The file read when `--config` is not given.
@@ -171,7 +171,7 @@ fn yes() -> bool {
     true
 }
 fn default_max_pages() -> usize {
-    depgraph::github::MAX_PAGES
+    github_client::MAX_PAGES
 }
 fn default_redeliver_within() -> String {
     "3d".into()
@@ -573,7 +573,7 @@ rerun = false
         assert_eq!(c.events, vec!["push".to_owned()]);
         assert_eq!(c.bot_login, None);
         assert!(c.unconfigured_jobs_block);
-        assert_eq!(c.max_pages, depgraph::github::MAX_PAGES);
+        assert_eq!(c.max_pages, github_client::MAX_PAGES);
         assert_eq!(c.redeliver_within, Duration::from_secs(3 * 86_400));
         let c = Config::parse(&format!(
             "{MINIMAL}events = [\"push\", \"schedule\"]\nbot_login = \"github-actions[bot]\"\n\

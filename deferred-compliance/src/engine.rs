@@ -14,8 +14,8 @@ use std::collections::{HashMap, HashSet};
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use depgraph::codeowners::{CodeOwners, Dialect};
-use depgraph::github::{self, Client, Credentials, Issue, RetryPolicy};
+use codeowners::{CodeOwners, Dialect};
+use github_client::{self as github, Client, Credentials, Issue, RetryPolicy};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -857,7 +857,7 @@ impl Engine {
                             ),
                         ),
                         // Already re-running: the re-run's own event follows.
-                        Err(e) if github::status_of(&e) == Some(403) => pass.act(
+                        Err(e) if github::status_of(e.as_ref()) == Some(403) => pass.act(
                             &key,
                             None,
                             format!("run #{} is being re-run already", f.run_number),
@@ -958,7 +958,7 @@ impl Engine {
             Ok(s) if s == "behind" => Ok(false),
             Ok(_) => Ok(by_number),
             // A commit force-pushed away: only the numbers are left.
-            Err(e) if matches!(github::status_of(&e), Some(404 | 422)) => Ok(by_number),
+            Err(e) if matches!(github::status_of(e.as_ref()), Some(404 | 422)) => Ok(by_number),
             Err(e) => Err(e),
         }
     }
@@ -1404,7 +1404,7 @@ impl Engine {
                         // The token cannot read the organization's teams (an
                         // Actions GITHUB_TOKEN cannot): the team grants no
                         // exception, and the pass goes on.
-                        Err(e) if github::status_of(&e) == Some(403) => {
+                        Err(e) if github::status_of(e.as_ref()) == Some(403) => {
                             eprintln!(
                                 "deferred-compliance: warning: cannot read the members of \
                                  @{org}/{slug} (a GitHub App with Members: read can); \
@@ -1593,7 +1593,7 @@ impl Engine {
         {
             Ok(()) => {}
             // Answered before (a repeated pass after a crash).
-            Err(e) if github::status_of(&e) == Some(422) => {}
+            Err(e) if github::status_of(e.as_ref()) == Some(422) => {}
             Err(e) => return Err(e),
         }
         pass.act(

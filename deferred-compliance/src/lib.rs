@@ -21,12 +21,11 @@ pub mod slack;
 pub mod store;
 pub mod text;
 
-use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-pub use depgraph::exit::Exit;
+pub use cli_support::Exit;
 
 const AFTER_HELP: &str = "\
 Credentials (environment):
@@ -55,6 +54,8 @@ Examples:
 #[derive(Parser, Debug)]
 #[command(name = "deferred-compliance", version, about, after_help = AFTER_HELP)]
 pub struct Cli {
+    #[command(flatten)]
+    pub global: cli_support::GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -80,21 +81,25 @@ pub enum Command {
 /// Parses the command line, runs the command and maps its outcome to an exit
 /// code. Errors are printed as one line on stderr.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return depgraph::exit::for_usage_error(e.use_stderr()).into();
+    cli_support::run::<Cli, _>("deferred-compliance", |cli, _, out| match &cli.command {
+        Command::HandleEvent(args) => commands::handle_event::run(args, out),
+        Command::Serve(args) => commands::serve::run(args, out),
+        Command::Reconcile(args) => commands::reconcile::run(args, out),
+        Command::Gate(args) => commands::gate::run(args, out),
+        Command::Status(args) => commands::status::run(args, out),
+    })
+}
+
+impl cli_support::Cli for Cli {
+    fn global(&self) -> &cli_support::GlobalArgs {
+        &self.global
+    }
+
+    /// `serve` logs every delivery at `info`: its log is its record.
+    fn default_log_level(&self) -> &'static str {
+        match self.command {
+            Command::Serve(_) => "info",
+            _ => "warn",
         }
-    };
-    let mut out = io::BufWriter::new(io::stdout().lock());
-    let result = match &cli.command {
-        Command::HandleEvent(args) => commands::handle_event::run(args, &mut out),
-        Command::Serve(args) => commands::serve::run(args, &mut out),
-        Command::Reconcile(args) => commands::reconcile::run(args, &mut out),
-        Command::Gate(args) => commands::gate::run(args, &mut out),
-        Command::Status(args) => commands::status::run(args, &mut out),
-    };
-    let flushed = out.flush();
-    depgraph::exit::finish("deferred-compliance", result, flushed)
+    }
 }

@@ -4,14 +4,8 @@
 //! - [`analysis`]: critical path, slack, scheduling, what-if.
 //! - [`input`]: readers for native JSON, DOT plus times, Cargo timings and Ninja logs.
 //! - [`paths`]: which module a file belongs to.
-//! - `github` (feature `github`): the GitHub REST client of the bots.
 
 pub mod analysis;
-pub mod codeowners;
-pub mod exit;
-pub mod generate;
-#[cfg(feature = "github")]
-pub mod github;
 pub mod graph;
 pub mod input;
 pub mod paths;

@@ -9,6 +9,7 @@
 //! second is determinator's build-summary comparison, with no path rules:
 //! mapping changed files to packages is the caller's job.
 
+use cli_support::one_line;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -164,10 +165,18 @@ pub fn compare(
         || PackageGraph::from_json(base_json),
         || PackageGraph::from_json(head_json),
     );
-    let base =
-        base.map_err(|e| anyhow!("read the base `cargo metadata` JSON: {}", one_line(&e)))?;
-    let head =
-        head.map_err(|e| anyhow!("read the head `cargo metadata` JSON: {}", one_line(&e)))?;
+    let base = base.map_err(|e| {
+        anyhow!(
+            "read the base `cargo metadata` JSON: {}",
+            one_line(&e.to_string())
+        )
+    })?;
+    let head = head.map_err(|e| {
+        anyhow!(
+            "read the head `cargo metadata` JSON: {}",
+            one_line(&e.to_string())
+        )
+    })?;
 
     let packages = head
         .workspace()
@@ -219,14 +228,6 @@ impl Comparison {
             Err(_) => BTreeSet::new(),
         }
     }
-}
-
-/// guppy's errors can span lines (a serde error quoting the input).
-fn one_line(e: &dyn std::fmt::Display) -> String {
-    e.to_string()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn package(p: PackageMetadata<'_>, root: &Path) -> Result<Package> {
@@ -519,11 +520,11 @@ fn reaches(edges: &BTreeMap<&str, Vec<&str>>, from: &str, to: &str) -> bool {
 /// with why.
 fn build_changed(base: &PackageGraph, head: &PackageGraph) -> Result<Vec<BuildChanged>> {
     let rules = DeterminatorRules::parse("use-default-rules = false")
-        .map_err(|e| anyhow!("parse the determinator rules: {}", one_line(&e)))?;
+        .map_err(|e| anyhow!("parse the determinator rules: {}", one_line(&e.to_string())))?;
     let mut determinator = Determinator::new(base, head);
     determinator
         .set_rules(&rules)
-        .map_err(|e| anyhow!("set the determinator rules: {}", one_line(&e)))?;
+        .map_err(|e| anyhow!("set the determinator rules: {}", one_line(&e.to_string())))?;
     let set = determinator.compute();
     let base_workspace = base.workspace();
     let mut changed: BTreeSet<&str> = set
@@ -546,10 +547,9 @@ fn build_changed(base: &PackageGraph, head: &PackageGraph) -> Result<Vec<BuildCh
             let why = match base_workspace.member_by_name(name) {
                 Err(_) => "new package".to_owned(),
                 Ok(old) => {
-                    let new = head
-                        .workspace()
-                        .member_by_name(name)
-                        .map_err(|e| anyhow!("find member `{name}` at head: {}", one_line(&e)))?;
+                    let new = head.workspace().member_by_name(name).map_err(|e| {
+                        anyhow!("find member `{name}` at head: {}", one_line(&e.to_string()))
+                    })?;
                     why_changed(old, new)
                 }
             };

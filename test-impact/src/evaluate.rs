@@ -7,7 +7,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use git2::Oid;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -17,13 +17,9 @@ use crate::cargo;
 use crate::git::Repo;
 use crate::prepare::{self, GraphSource, short};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum EvalFormat {
-    /// A table and a total.
-    Text,
-    /// `{"commits":[...],"summary":{...}}`.
-    Json,
-}
+/// `--format text` (a table and a total) or `json`
+/// (`{"commits":[...],"summary":{...}}`).
+pub use cli_support::Format as EvalFormat;
 
 #[derive(Args, Debug)]
 pub struct EvaluateCmd {

@@ -8,6 +8,7 @@
 //! Every error is one line that names the repository, the revision or the
 //! path, and what was expected: the CLI prints it after `test-impact: error:`.
 
+use cli_support::escape_controls;
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::Read;
@@ -868,32 +869,17 @@ fn lossy(bytes: &[u8]) -> String {
 
 /// git2's own message, on one line, without its `; class=…; code=…` tail.
 fn git_message(e: &git2::Error) -> String {
-    one_line(e.message().trim_end_matches('.'))
+    escape_controls(e.message().trim_end_matches('.')).into_owned()
 }
 
 /// `s` in backticks, with control characters escaped so the message stays
 /// on one line.
 fn quote(s: &str) -> String {
-    format!("`{}`", one_line(s))
+    format!("`{}`", escape_controls(s))
 }
 
 fn quote_path(path: &Path) -> String {
     quote(&path.to_string_lossy())
-}
-
-fn one_line(s: &str) -> String {
-    if !s.contains(char::is_control) {
-        return s.to_owned();
-    }
-    s.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]

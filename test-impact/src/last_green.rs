@@ -11,8 +11,8 @@
 //! newest ones), and paging stops at the first page that has one.
 
 use anyhow::{Context, Result, anyhow, bail};
-use depgraph::github::{self, Client, RetryPolicy, Token};
 use git2::Oid;
+use github_client::{self as github, Client, RetryPolicy, Token};
 use serde::Deserialize;
 
 use crate::git::Repo;
@@ -214,14 +214,14 @@ pub fn resolve(repo: &Repo, args: &SelectArgs) -> Result<Base> {
                 .await
         })
         .map_err(|e| {
-            let hint = match github::status_of(&e) {
+            let hint = match e.status() {
                 Some(404) => format!(
                     " (is `{workflow}` the file name of a workflow under .github/workflows/, or its id?)"
                 ),
                 Some(403) => " (the token needs `actions: read`)".to_owned(),
                 _ => String::new(),
             };
-            e.context(format!(
+            anyhow::Error::new(e).context(format!(
                 "cannot list the successful runs of workflow `{workflow}` on `{branch}` of {full_name}{hint}"
             ))
         })?;

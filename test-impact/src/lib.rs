@@ -20,13 +20,13 @@ pub mod rules;
 pub mod select;
 pub mod shard;
 
-use std::io::{self, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 
-pub use depgraph::exit::Exit;
+pub use cli_support::Exit;
 
 use crate::output::{Format, Report};
 use crate::prepare::{Prepared, SelectArgs};
@@ -56,6 +56,8 @@ Examples:
 #[derive(Parser, Debug)]
 #[command(name = "test-impact", version, about, long_about, after_help = AFTER_HELP)]
 pub struct Cli {
+    #[command(flatten)]
+    pub global: cli_support::GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -101,26 +103,18 @@ pub struct ExplainCmd {
 /// Parses the command line, runs the command and maps its outcome to an
 /// exit code. Errors are printed as one line on stderr.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return depgraph::exit::for_usage_error(e.use_stderr()).into();
-        }
-    };
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_env("TEST_IMPACT_LOG"))
-        .with_writer(io::stderr)
-        .try_init();
-    let mut out = io::BufWriter::new(io::stdout().lock());
-    let result = match &cli.command {
-        Command::Select(cmd) => run_select(cmd, &mut out),
-        Command::Explain(cmd) => run_explain(cmd, &mut out),
-        Command::Shard(cmd) => shard::run(cmd, &mut out),
-        Command::Evaluate(cmd) => evaluate::run(cmd, &mut out),
-    };
-    let flushed = out.flush();
-    depgraph::exit::finish("test-impact", result, flushed)
+    cli_support::run::<Cli, _>("test-impact", |cli, _, out| match &cli.command {
+        Command::Select(cmd) => run_select(cmd, out),
+        Command::Explain(cmd) => run_explain(cmd, out),
+        Command::Shard(cmd) => shard::run(cmd, out),
+        Command::Evaluate(cmd) => evaluate::run(cmd, out),
+    })
+}
+
+impl cli_support::Cli for Cli {
+    fn global(&self) -> &cli_support::GlobalArgs {
+        &self.global
+    }
 }
 
 /// The JSON report of a prepared selection.
@@ -151,7 +145,7 @@ fn run_select(cmd: &SelectCmd, out: &mut dyn Write) -> Result<Exit> {
     output::write(cmd.format, &report(&cmd.select, &p), sel, out)?;
     if cmd.github_output {
         let path = output::github_output_file()?;
-        output::append_github_output(&path, &output::github_outputs(sel)?)?;
+        ci_formats::github::append_outputs(&path, &output::github_outputs(sel)?)?;
     }
     if p.lockfile == Some(prepare::Lockfile::Generated) {
         eprintln!(

@@ -2,7 +2,6 @@
 //! GitHub Actions.
 
 use std::io::Write;
-use std::path::Path;
 
 use anyhow::{Context, Result};
 use clap::ValueEnum;
@@ -179,46 +178,9 @@ pub fn write(
     Ok(())
 }
 
-/// Appends `name=value` lines to a `$GITHUB_OUTPUT` file, with GitHub's
-/// delimiter form for a value that spans lines.
-pub fn append_github_output(path: &Path, pairs: &[(&str, String)]) -> Result<()> {
-    let mut text = String::new();
-    for (name, value) in pairs {
-        if value.contains('\n') {
-            let mut delim = String::from("EOF_test_impact");
-            while value.contains(&delim) {
-                delim.push('_');
-            }
-            text.push_str(&format!("{name}<<{delim}\n{value}\n{delim}\n"));
-        } else {
-            text.push_str(&format!("{name}={value}\n"));
-        }
-    }
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(path)
-        .with_context(|| {
-            format!(
-                "{}: cannot open $GITHUB_OUTPUT for appending",
-                path.display()
-            )
-        })?;
-    f.write_all(text.as_bytes())
-        .with_context(|| format!("{}: cannot write $GITHUB_OUTPUT", path.display()))?;
-    Ok(())
-}
-
 /// The file `$GITHUB_OUTPUT` names, for `--github-output`.
 pub fn github_output_file() -> Result<std::path::PathBuf> {
-    std::env::var_os("GITHUB_OUTPUT")
-        .filter(|v| !v.is_empty())
-        .map(std::path::PathBuf::from)
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "--github-output: $GITHUB_OUTPUT is not set; expected the path GitHub Actions gives each step"
-            )
-        })
+    ci_formats::github::file_of(ci_formats::github::OUTPUT_VAR).context("--github-output")
 }
 
 /// The `$GITHUB_OUTPUT` values of a selection.
@@ -386,22 +348,5 @@ mod tests {
         assert_eq!(m.include[0].name, "m0000..m0003 (4)");
         assert_eq!(Matrix::of(&names(256)).include.len(), 256);
         assert_eq!(Matrix::of(&names(257)).include[0].count, 2);
-    }
-
-    #[test]
-    fn github_output_uses_delimiters_for_multiline_values() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("out");
-        std::fs::write(&path, "before=1\n").unwrap();
-        append_github_output(
-            &path,
-            &[("a", "x".into()), ("b", "line1\nEOF_test_impact".into())],
-        )
-        .unwrap();
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert_eq!(
-            text,
-            "before=1\na=x\nb<<EOF_test_impact_\nline1\nEOF_test_impact\nEOF_test_impact_\n"
-        );
     }
 }

@@ -10,8 +10,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
+use ci_formats::junit::{self, Item};
 use clap::{Args, ValueEnum};
-use quick_xml::events::Event;
 use serde::Serialize;
 
 use crate::Exit;
@@ -116,75 +116,47 @@ pub fn read_timings(path: &Path, known: &dyn Fn(&str) -> bool) -> Result<BTreeMa
 /// named by its `classname` (before any `::`), else by its `testsuite`'s
 /// name (before any `::`); cases of neither are left out.
 fn junit(path: &Path, bytes: &[u8], known: &dyn Fn(&str) -> bool) -> Result<BTreeMap<String, f64>> {
-    let mut reader = quick_xml::Reader::from_reader(bytes);
     let mut suite: Option<String> = None;
     let mut out: BTreeMap<String, f64> = BTreeMap::new();
-    let mut buf = Vec::new();
-    let line_of = |pos: u64| {
-        bytes[..(pos as usize).min(bytes.len())]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1
-    };
-    loop {
-        let pos = reader.buffer_position();
-        let ev = reader.read_event_into(&mut buf).map_err(|e| {
-            anyhow!(
-                "{}:{}: {e}; expected JUnit XML",
-                path.display(),
-                line_of(pos)
-            )
-        })?;
-        match ev {
-            Event::Eof => break,
-            Event::Start(e) | Event::Empty(e) => {
-                let tag = e.name();
-                let attr = |name: &[u8]| -> Result<Option<String>> {
-                    for a in e.attributes() {
-                        let a = a.map_err(|err| {
-                            anyhow!(
-                                "{}:{}: {err}; expected JUnit XML",
-                                path.display(),
-                                line_of(pos)
-                            )
-                        })?;
-                        if a.key.as_ref() == name {
-                            return Ok(Some(a.unescape_value()?.into_owned()));
-                        }
+    let mut bad_time: Option<anyhow::Error> = None;
+    let walked = junit::walk(bytes, &mut |item| match item {
+        Item::Suite { name } => suite = name.map(str::to_owned),
+        Item::Case(case) if bad_time.is_none() => {
+            let time = match &case.time {
+                Some(t) => match t
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|v| v.is_finite() && *v >= 0.0)
+                {
+                    Some(v) => v,
+                    None => {
+                        bad_time = Some(anyhow!(
+                            "{}:{}: testcase time=\"{t}\"; expected a number of seconds >= 0",
+                            path.display(),
+                            case.line
+                        ));
+                        return;
                     }
-                    Ok(None)
-                };
-                match tag.as_ref() {
-                    b"testsuite" => suite = attr(b"name")?,
-                    b"testcase" => {
-                        let time = match attr(b"time")? {
-                            Some(t) => t.trim().parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0).ok_or_else(|| {
-                                anyhow!(
-                                    "{}:{}: testcase time=\"{t}\"; expected a number of seconds >= 0",
-                                    path.display(),
-                                    line_of(pos)
-                                )
-                            })?,
-                            None => 0.0,
-                        };
-                        let class = attr(b"classname")?;
-                        let key = |s: &str| s.split("::").next().unwrap_or(s).to_owned();
-                        let module = class
-                            .as_deref()
-                            .map(key)
-                            .filter(|m| known(m))
-                            .or_else(|| suite.as_deref().map(key).filter(|m| known(m)));
-                        if let Some(m) = module {
-                            *out.entry(m).or_default() += time;
-                        }
-                    }
-                    _ => {}
-                }
+                },
+                None => 0.0,
+            };
+            let key = |s: &str| s.split("::").next().unwrap_or(s).to_owned();
+            let module = case
+                .classname
+                .as_deref()
+                .map(key)
+                .filter(|m| known(m))
+                .or_else(|| suite.as_deref().map(key).filter(|m| known(m)));
+            if let Some(m) = module {
+                *out.entry(m).or_default() += time;
             }
-            _ => {}
         }
-        buf.clear();
+        _ => {}
+    });
+    walked.map_err(|e| anyhow!("{}:{e}", path.display()))?;
+    if let Some(e) = bad_time {
+        return Err(e);
     }
     Ok(out)
 }
@@ -250,7 +222,7 @@ pub fn run(cmd: &ShardCmd, out: &mut dyn Write) -> Result<Exit> {
     }
     if cmd.github_output {
         let path = output::github_output_file()?;
-        output::append_github_output(
+        ci_formats::github::append_outputs(
             &path,
             &[
                 ("has-affected", (!shards.is_empty()).to_string()),

@@ -5,19 +5,19 @@
 //! can be tested without a process.
 
 pub mod commands;
+mod parallel;
 pub mod parse;
 pub mod ratchet;
 pub mod report;
 pub mod warning;
 
-use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 /// The toolkit's exit codes (0 success, 1 a check failed, 2 bad usage or
 /// input), shared by every tool.
-pub use depgraph::exit::Exit;
+pub use cli_support::Exit;
 
 const AFTER_HELP: &str = "\
 Exit codes:
@@ -40,6 +40,8 @@ Examples:
 #[derive(Parser, Debug)]
 #[command(name = "warnings-collector", version, about, after_help = AFTER_HELP)]
 pub struct Cli {
+    #[command(flatten)]
+    pub global: cli_support::GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -63,23 +65,17 @@ pub enum Command {
 /// Parses the command line, runs the command and maps its outcome to an exit
 /// code. Errors are printed as one line on stderr.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return depgraph::exit::for_usage_error(e.use_stderr()).into();
-        }
-    };
-    // Buffered: a million output lines through a line-buffered stdout would
-    // be a million write calls.
-    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
-    let result = match &cli.command {
+    cli_support::run::<Cli, _>("warnings-collector", |cli, _, mut out| match &cli.command {
         Command::Collect(args) => commands::collect::run(args, &mut out),
         Command::Baseline(args) => commands::ratchet::run_baseline(args, &mut out),
         Command::Check(args) => commands::ratchet::run_check(args, &mut out),
         Command::Owners(args) => commands::owners::run(args, &mut out),
         Command::FileIssues(args) => commands::file_issues::run(args, &mut out),
-    };
-    let flushed = out.flush();
-    depgraph::exit::finish("warnings-collector", result, flushed)
+    })
+}
+
+impl cli_support::Cli for Cli {
+    fn global(&self) -> &cli_support::GlobalArgs {
+        &self.global
+    }
 }

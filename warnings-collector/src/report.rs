@@ -41,6 +41,7 @@ use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 
 use crate::warning::Warning;
+use ci_formats::github::{escape_data, escape_property};
 
 /// The version of [`Summary`] this build writes.
 pub const SUMMARY_VERSION: u32 = 1;
@@ -622,26 +623,6 @@ pub fn write_annotations(warnings: &[Warning], max: usize, out: &mut impl Write)
         )?;
     }
     Ok(())
-}
-
-/// A workflow command's message: `%`, CR and LF percent-encoded.
-pub fn escape_data(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '%' => out.push_str("%25"),
-            '\r' => out.push_str("%0D"),
-            '\n' => out.push_str("%0A"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// A workflow command's property value: as [`escape_data`], and `:` and
-/// `,` too.
-pub fn escape_property(s: &str) -> String {
-    escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
 /// The Markdown appended to `$GITHUB_STEP_SUMMARY`: the total and a table

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use depgraph::ModuleGraph;
 use depgraph::input::{self, DotEdges, Format, LoadOptions};
 
@@ -64,13 +64,8 @@ fn dot_edges_parser() -> impl clap::builder::TypedValueParser<Value = DotEdges> 
     .try_map(|s| s.parse::<DotEdges>())
 }
 
-/// Output format of a command.
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum OutputFormat {
-    #[default]
-    Text,
-    Json,
-}
+/// `--format text|json`, the same in every tool.
+pub use cli_support::Format as OutputFormat;
 
 /// A loaded graph, restricted to `--target` when given.
 pub struct Input {

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
+use codeowners::{CodeOwners, Dialect};
 use depgraph::ModuleGraph;
-use depgraph::codeowners::{CodeOwners, Dialect};
 
 use crate::tui::Owners;
 

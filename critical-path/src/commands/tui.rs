@@ -26,7 +26,7 @@ pub struct TuiArgs {
     pub codeowners: Option<PathBuf>,
 }
 
-pub fn run(args: &TuiArgs) -> anyhow::Result<Exit> {
+pub fn run(args: &TuiArgs, color: cli_support::Color) -> anyhow::Result<Exit> {
     // Inputs first: their errors say more than a missing terminal does.
     let input = args.input.load()?;
     let owners = match &args.codeowners {
@@ -45,8 +45,13 @@ pub fn run(args: &TuiArgs) -> anyhow::Result<Exit> {
     let options = Options {
         jobs: args.jobs.map_or_else(default_jobs, |j| j as usize),
         source,
-        // https://no-color.org: set and not empty means no colour at all.
-        color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        // --color, and https://no-color.org: NO_COLOR set and not empty
+        // means no colour at all (the TUI only runs on a terminal).
+        color: match color {
+            cli_support::Color::Always => true,
+            cli_support::Color::Never => false,
+            cli_support::Color::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        },
         recompute: Recompute::Background,
     };
     let mut app = App::new(input.graph, options);

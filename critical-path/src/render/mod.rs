@@ -202,7 +202,7 @@ pub(crate) mod tests {
 
     #[test]
     fn lanes_of_a_random_build_match_the_peak_concurrency() {
-        let mut rng = depgraph::generate::SplitMix64::new(3);
+        let mut rng = graph_gen::SplitMix64::new(3);
         let iv: Vec<(f64, f64)> = (0..2000)
             .map(|_| {
                 let s = rng.next_f64() * 100.0;

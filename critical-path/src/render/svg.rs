@@ -735,7 +735,7 @@ fn thousands(n: usize) -> String {
 mod tests {
     use super::super::tests::graph;
     use super::*;
-    use depgraph::generate::{GenOptions, layered};
+    use graph_gen::{GenOptions, layered};
 
     fn timeline<'a>(
         g: &'a depgraph::ModuleGraph,

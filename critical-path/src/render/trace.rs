@@ -220,7 +220,7 @@ mod tests {
 
     use super::super::tests::graph;
     use super::*;
-    use depgraph::generate::{GenOptions, layered};
+    use graph_gen::{GenOptions, layered};
 
     /// Checks what Perfetto and chrome://tracing need; returns the modules'
     /// events (`X`, or `i` for those that took no time).

@@ -1045,7 +1045,7 @@ mod tests {
     use std::time::Duration;
 
     use depgraph::ModuleGraph;
-    use depgraph::generate::{GenOptions, layered};
+    use graph_gen::{GenOptions, layered};
     use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
     use super::super::testutil::{app, monorepo, press, render, small, type_keys};

@@ -79,5 +79,5 @@ pub fn run(args: &HandleEventArgs, out: &mut dyn Write) -> anyhow::Result<Exit> 
 /// Worth another pass: GitHub unreachable or failing (5xx; rate limits are
 /// waited out by the client already). A 4xx will answer the same again.
 fn transient(e: &anyhow::Error) -> bool {
-    depgraph::github::status_of(e).is_none_or(|s| s >= 500)
+    github_client::status_of(e.as_ref()).is_none_or(|s| s >= 500)
 }

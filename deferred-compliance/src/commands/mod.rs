@@ -52,12 +52,8 @@ pub fn connect(cfg: Config) -> anyhow::Result<Engine> {
     Engine::from_env(cfg)
 }
 
-/// Output formats.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Text,
-    Json,
-}
+/// `--format text|json`, the same in every tool.
+pub use cli_support::Format;
 
 /// Prints what a pass did: a line each, or a JSON array.
 pub fn print_actions(

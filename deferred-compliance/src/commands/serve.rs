@@ -6,13 +6,12 @@
 //! up to 25 MB with at most 4 over 256 KiB read at once, 256 connections,
 //! and 10 s after SIGTERM or ctrl-c for what is in hand.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
-use tracing_subscriber::EnvFilter;
 
 use super::CommonArgs;
 use crate::Exit;
@@ -38,7 +37,6 @@ pub fn run(args: &ServeArgs, _out: &mut dyn Write) -> anyhow::Result<Exit> {
     let cfg = args.common.load()?;
     let secret = WebhookSecret::from_env()?;
     let store = Arc::new(Store::open(&args.db)?);
-    init_logging();
     let clock = Clock::new(args.common.now);
     super::runtime()?.block_on(async {
         let engine = Arc::new(super::connect(cfg)?);
@@ -62,17 +60,6 @@ pub fn run(args: &ServeArgs, _out: &mut dyn Write) -> anyhow::Result<Exit> {
         server.run(listener, stop).await
     })?;
     Ok(Exit::Success)
-}
-
-/// Logs to stderr: `info` unless `RUST_LOG` says otherwise.
-fn init_logging() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(color)
-        .try_init();
 }
 
 /// Completes when the process is asked to stop (SIGTERM or ctrl-c). The

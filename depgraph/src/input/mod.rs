@@ -24,6 +24,7 @@ mod native;
 mod ninja;
 mod times;
 
+use cli_support::escape_controls;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -229,7 +230,7 @@ impl fmt::Display for InputError {
             }
             InputError::Unsupported(m) => m.clone(),
         };
-        f.write_str(&one_line(&s))
+        f.write_str(&escape_controls(&s))
     }
 }
 
@@ -248,25 +249,6 @@ pub(crate) fn seconds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::
             &"a number of seconds >= 0",
         ))
     }
-}
-
-/// Escapes line breaks and other control characters, so that a message
-/// quoting user data stays on one line.
-fn one_line(s: &str) -> String {
-    if !s.chars().any(char::is_control) {
-        return s.to_owned();
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => out.push_str(&c.escape_unicode().to_string()),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// One input file in memory.
@@ -495,10 +477,10 @@ pub fn load(inputs: &[PathBuf], opts: &LoadOptions) -> Result<Loaded, InputError
         let format = match opts.input_format {
             Some(f) => f,
             None => detect(path, bytes).ok_or_else(|| {
-                InputError::Unsupported(one_line(&format!(
+                InputError::Unsupported(escape_controls(&format!(
                     "{}: cannot tell the format of the file; expected a native JSON graph, a DOT graph, CSV `name,duration_s`, a cargo-timing.html, `cargo metadata` JSON or a .ninja_log (or pass the format explicitly)",
                     path.display()
-                )))
+                )).into_owned())
             })?,
         };
         formats.push(format);
@@ -527,10 +509,13 @@ pub fn load(inputs: &[PathBuf], opts: &LoadOptions) -> Result<Loaded, InputError
             .zip(&formats)
             .map(|(p, f)| format!("{} ({f})", p.display()))
             .collect();
-        InputError::Unsupported(one_line(&format!(
-            "unsupported combination of inputs: {}; {SUPPORTED}",
-            list.join(", ")
-        )))
+        InputError::Unsupported(
+            escape_controls(&format!(
+                "unsupported combination of inputs: {}; {SUPPORTED}",
+                list.join(", ")
+            ))
+            .into_owned(),
+        )
     };
 
     if meta.is_some() && sorted.as_slice() != [Format::CargoTimings] {
@@ -539,14 +524,14 @@ pub fn load(inputs: &[PathBuf], opts: &LoadOptions) -> Result<Loaded, InputError
                 "cargo metadata given twice (as an input and as the cargo metadata option); expected it once".into(),
             ));
         }
-        return Err(InputError::Unsupported(one_line(&format!(
+        return Err(InputError::Unsupported(escape_controls(&format!(
             "the cargo metadata option only applies to a cargo-timing.html input, but the inputs are {}; expected a cargo-timing.html input",
             formats
                 .iter()
                 .map(|f| f.name())
                 .collect::<Vec<_>>()
                 .join(", ")
-        ))));
+        )).into_owned()));
     }
 
     use Format::*;

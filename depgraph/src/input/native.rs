@@ -449,7 +449,7 @@ pub(crate) fn load(src: &Source<'_>, untimed_ok: bool) -> Result<ModuleGraph, In
             None,
             format!(
                 "module `{}` (modules[{i}]) has no `duration_s`; expected a number of seconds >= 0",
-                super::one_line(&modules[i].name)
+                cli_support::escape_controls(&modules[i].name)
             ),
         ));
     }

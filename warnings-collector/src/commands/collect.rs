@@ -16,10 +16,10 @@
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, bail};
+use anyhow::bail;
+use ci_formats::github;
 use clap::{Args, ValueEnum};
-use depgraph::codeowners::{self, CodeOwners, Dialect};
-use rayon::prelude::*;
+use codeowners::{CodeOwners, Dialect};
 
 use crate::Exit;
 use crate::parse::{self, LogFormat};
@@ -188,10 +188,8 @@ pub(crate) fn collect_with(args: &InputArgs, with_owners: bool) -> anyhow::Resul
 
     // Each input on its own thread; merged in input order, so the result
     // does not depend on the scheduling.
-    let parsed: Vec<Parsed> = inputs
-        .par_iter()
-        .map(|&(kind, path)| read_one(kind, path, args.format))
-        .collect();
+    let parsed: Vec<Parsed> =
+        crate::parallel::map_ordered(&inputs, |&(kind, path)| read_one(kind, path, args.format));
     let root = Root::new(&args.root);
     let mut collection = Collection::default();
     for p in parsed {
@@ -412,17 +410,9 @@ pub fn run(args: &CollectArgs, out: &mut impl Write) -> anyhow::Result<Exit> {
         CollectOutput::Json => report::write_json(&c.warnings, out)?,
         CollectOutput::Github => {
             report::write_annotations(&c.warnings, args.max_annotations, out)?;
-            if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
-                append(
-                    Path::new(&path),
-                    &report::step_summary(&c.warnings, &groups),
-                )
-                .with_context(|| {
-                    format!(
-                        "{}: cannot append to $GITHUB_STEP_SUMMARY",
-                        Path::new(&path).display()
-                    )
-                })?;
+            // Outside GitHub Actions there is no summary to append to.
+            if let Ok(path) = github::file_of(github::STEP_SUMMARY_VAR) {
+                github::append_step_summary(&path, &report::step_summary(&c.warnings, &groups))?;
             }
         }
     }
@@ -433,14 +423,6 @@ pub fn run(args: &CollectArgs, out: &mut impl Write) -> anyhow::Result<Exit> {
         }
     }
     Ok(c.exit())
-}
-
-fn append(path: &Path, text: &str) -> io::Result<()> {
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
-    f.write_all(text.as_bytes())
 }
 
 #[cfg(test)]

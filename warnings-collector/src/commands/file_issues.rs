@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::OutputFormat;
 use crate::Exit;
-use depgraph::github::{self, Client, IssueUpdate, NewIssue, Repo, RetryPolicy, Token};
+use github_client::{self as github, Client, IssueUpdate, NewIssue, Repo, RetryPolicy, Token};
 
 #[derive(Args, Debug)]
 pub struct FileIssuesArgs {

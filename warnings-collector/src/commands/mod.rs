@@ -5,12 +5,5 @@ pub mod file_issues;
 pub mod owners;
 pub mod ratchet;
 
-use clap::ValueEnum;
-
-/// Output format of a command.
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum OutputFormat {
-    #[default]
-    Text,
-    Json,
-}
+/// `--format text|json`, the same in every tool.
+pub use cli_support::Format as OutputFormat;

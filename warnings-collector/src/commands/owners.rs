@@ -9,8 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Args;
-use depgraph::codeowners::{self, CodeOwners, Dialect, Match};
-use rayon::prelude::*;
+use codeowners::{CodeOwners, Dialect, Match};
 
 use super::OutputFormat;
 use crate::Exit;
@@ -95,27 +94,24 @@ pub fn run(args: &OwnersArgs, out: &mut impl Write) -> anyhow::Result<Exit> {
         let mut eof = false;
         while !eof {
             eof = batch.fill(&mut stdin)?;
-            // Each chunk answers its paths into its own buffer, on rayon's
-            // threads; the buffers are written in input order.
-            let outputs: Vec<Vec<u8>> = batch
-                .lines()
-                .par_chunks(CHUNK)
-                .map(|chunk| {
-                    let mut buf = Vec::with_capacity(chunk.len() * 64);
-                    let mut scratch = Vec::new();
-                    for &(a, b) in chunk {
-                        let text = String::from_utf8_lossy(&batch.bytes[a..b]);
-                        entry(
-                            &owners,
-                            args.format,
-                            root.relative(&text),
-                            &mut buf,
-                            &mut scratch,
-                        );
-                    }
-                    buf
-                })
-                .collect();
+            // Each chunk answers its paths into its own buffer, on a
+            // thread per core; the buffers are written in input order.
+            let chunks: Vec<&[(usize, usize)]> = batch.lines().chunks(CHUNK).collect();
+            let outputs: Vec<Vec<u8>> = crate::parallel::map_ordered(&chunks, |chunk| {
+                let mut buf = Vec::with_capacity(chunk.len() * 64);
+                let mut scratch = Vec::new();
+                for &(a, b) in *chunk {
+                    let text = String::from_utf8_lossy(&batch.bytes[a..b]);
+                    entry(
+                        &owners,
+                        args.format,
+                        root.relative(&text),
+                        &mut buf,
+                        &mut scratch,
+                    );
+                }
+                buf
+            });
             for buf in &outputs {
                 w.write(buf)?;
             }
@@ -142,7 +138,7 @@ pub fn run(args: &OwnersArgs, out: &mut impl Write) -> anyhow::Result<Exit> {
 /// Paths read from stdin at a time: bounds memory (a few MB) whatever the
 /// input's length, and is large enough to keep every thread busy.
 const BATCH: usize = 64 * 1024;
-/// Paths answered by one rayon task.
+/// Paths answered by one task.
 const CHUNK: usize = 2048;
 
 /// Up to [`BATCH`] lines of stdin, as byte ranges of one buffer.

@@ -10,6 +10,7 @@
 //! still read, since they are the same warnings; a hard error (`E0308`) and
 //! messages without a location (`N warnings emitted`) are not.
 
+use cli_support::one_line;
 use std::borrow::Cow;
 
 use serde::Deserialize;
@@ -58,7 +59,7 @@ impl Recognizer for CargoJson {
         out.push(Found {
             file: span.file_name.to_string(),
             line: Some(span.line_start),
-            message: one_line(&m.message),
+            message: one_line(&m.message).into_owned(),
             category: match code {
                 Some("deprecated" | "deprecated_in_future") => Category::Deprecation,
                 _ => Category::Warning,
@@ -110,14 +111,6 @@ struct Span<'a> {
 struct Expansion<'a> {
     #[serde(borrow)]
     span: Span<'a>,
-}
-
-fn one_line(s: &str) -> String {
-    if s.contains('\n') {
-        s.split_whitespace().collect::<Vec<_>>().join(" ")
-    } else {
-        s.to_owned()
-    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! "category": "deprecation"}`. `message` is required; `category` is
 //! `deprecation` (the default) or `warning`.
 
+use cli_support::one_line;
 use serde::Deserialize;
 
 use crate::warning::{Category, Found};
@@ -33,7 +34,7 @@ pub fn parse(name: &str, text: &str, out: &mut Vec<Found>, diags: &mut Vec<Strin
             Ok(r) => out.push(Found {
                 file: r.file.unwrap_or_default(),
                 line: r.line,
-                message: one_line(&r.message),
+                message: one_line(&r.message).into_owned(),
                 category: r.category.unwrap_or(Category::Deprecation),
                 tool: "jsonl",
                 test: r.test.filter(|t| !t.is_empty()),
@@ -45,10 +46,6 @@ pub fn parse(name: &str, text: &str, out: &mut Vec<Found>, diags: &mut Vec<Strin
             )),
         }
     }
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

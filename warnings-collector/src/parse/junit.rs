@@ -3,7 +3,7 @@
 //! same recognisers as a plain log. Output at the suite level belongs to no
 //! test.
 
-use quick_xml::events::Event;
+use ci_formats::junit::{self, Item};
 
 use super::{Context, LogFormat};
 use crate::warning::Found;
@@ -26,7 +26,8 @@ pub fn parse(
     );
 }
 
-/// The XML walk, with what to do with each output block.
+/// The JUnit walk (`ci_formats::junit`), with what to do with each output
+/// block.
 fn walk(
     name: &str,
     bytes: &[u8],
@@ -34,91 +35,16 @@ fn walk(
     out: &mut Vec<Found>,
     diags: &mut Vec<String>,
 ) {
-    let mut reader = quick_xml::Reader::from_reader(bytes);
-    let mut buf = Vec::new();
-    let mut case: Option<String> = None;
-    let mut in_output = false;
-    let mut text = String::new();
-    let line_of = |pos: u64| {
-        bytes[..(pos as usize).min(bytes.len())]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1
-    };
-    loop {
-        let pos = reader.buffer_position();
-        let ev = match reader.read_event_into(&mut buf) {
-            Ok(ev) => ev,
-            Err(e) => {
-                diags.push(format!(
-                    "{name}:{}: {e}; expected JUnit XML (rest of the file skipped)",
-                    line_of(pos)
-                ));
-                break;
-            }
-        };
-        match ev {
-            Event::Eof => break,
-            Event::Start(e) => match e.name().as_ref() {
-                b"testcase" => {
-                    let mut class = String::new();
-                    let mut test = String::new();
-                    for a in e.attributes().flatten() {
-                        let v = a
-                            .unescape_value()
-                            .map(|v| v.into_owned())
-                            .unwrap_or_default();
-                        match a.key.as_ref() {
-                            b"classname" => class = v,
-                            b"name" => test = v,
-                            _ => {}
-                        }
-                    }
-                    case = Some(if class.is_empty() {
-                        test
-                    } else {
-                        format!("{class}.{test}")
-                    });
-                }
-                b"system-out" | b"system-err" => {
-                    in_output = true;
-                    text.clear();
-                }
-                _ => {}
-            },
-            Event::Text(t) if in_output => {
-                if let Ok(s) = t.decode() {
-                    text.push_str(&s);
-                }
-            }
-            // `&lt;` and friends, and `&#10;`, arrive as their own events.
-            Event::GeneralRef(r) if in_output => {
-                if let Ok(Some(c)) = r.resolve_char_ref() {
-                    text.push(c);
-                } else if let Some(s) = r
-                    .decode()
-                    .ok()
-                    .and_then(|name| quick_xml::escape::resolve_xml_entity(&name))
-                {
-                    text.push_str(s);
-                }
-            }
-            Event::CData(t) if in_output => text.push_str(&String::from_utf8_lossy(&t)),
-            Event::End(e) => match e.name().as_ref() {
-                b"testcase" => case = None,
-                b"system-out" | b"system-err" => {
-                    in_output = false;
-                    let mut ctx = Context {
-                        current_test: case.clone(),
-                    };
-                    read(&text, &mut ctx, out);
-                }
-                _ => {}
-            },
-            _ => {}
+    let walked = junit::walk(bytes, &mut |item| {
+        if let Item::Output { case, text } = item {
+            let mut ctx = Context {
+                current_test: case.map(str::to_owned),
+            };
+            read(text, &mut ctx, out);
         }
-        buf.clear();
+    });
+    if let Err(e) = walked {
+        diags.push(format!("{name}:{e} (rest of the file skipped)"));
     }
 }
 

@@ -11,8 +11,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use depgraph::exit::Exit;
-use depgraph::generate::{GenOptions, Layered, SplitMix64};
+use cli_support::Exit;
+use graph_gen::{GenOptions, Layered, SplitMix64};
 
 /// Generate a synthetic monorepo as a real git repository, with its module
 /// graph.

@@ -4,7 +4,7 @@
 //! ` + `), path, expected (`match`, `no`, `never`, `unowned`, or owners such
 //! as `@octocat` or `@b only`), source.
 
-use depgraph::codeowners::{CodeOwners, Dialect};
+use codeowners::{CodeOwners, Dialect};
 
 const VECTORS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

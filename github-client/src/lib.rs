@@ -14,11 +14,14 @@
 //! issue) at once, without reading those headers. So octocrab's retry is
 //! turned off, requests go through its raw `_get`/`_post`/`_patch`, and
 //! [`Client`] decides when to wait and retry.
+//!
+//! Errors are typed ([`Error`]): a caller tells a 404 from a network
+//! failure with [`Error::status`] and [`Error::is_unavailable`], and a tool
+//! exits 3 (not 2) when GitHub could not be reached, as `docs/cli.md` says.
 
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context, bail};
 use octocrab::Octocrab;
 use octocrab::service::middleware::retry::RetryConfig;
 use serde::de::DeserializeOwned;
@@ -41,6 +44,84 @@ const RESET_MARGIN: Duration = Duration::from_secs(1);
 /// GitHub's advice when a rate limit names no time: wait a minute.
 const UNNAMED_WAIT: Duration = Duration::from_secs(60);
 
+/// What can go wrong talking to GitHub.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Credentials, an API URL or a repository name that cannot be used:
+    /// the user's input.
+    #[error("{0}")]
+    Config(String),
+    /// GitHub could not be reached, or its rate limit outlasts what this
+    /// client waits; the same call may succeed later.
+    #[error("{request}")]
+    Unavailable {
+        /// `METHOD PATH`.
+        request: String,
+        #[source]
+        cause: cli_support::Unavailable,
+    },
+    /// A response that is not a success, after any retries.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// A success whose body is not what GitHub sends.
+    #[error("{request}: the response is not what GitHub sends{detail}")]
+    Response {
+        /// `METHOD PATH`.
+        request: String,
+        /// `: ` and what was wrong, or empty.
+        detail: String,
+    },
+}
+
+impl Error {
+    /// The HTTP status of a response that is not a success.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api(a) => Some(a.status),
+            _ => None,
+        }
+    }
+
+    /// Whether the call may succeed later: GitHub unreachable, rate-limited
+    /// or answering 5xx.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Error::Unavailable { .. } => true,
+            Error::Api(a) => a.status >= 500,
+            _ => false,
+        }
+    }
+
+    fn unavailable(request: &str, detail: String) -> Error {
+        Error::Unavailable {
+            request: request.to_owned(),
+            cause: cli_support::Unavailable(detail.into()),
+        }
+    }
+
+    fn response(request: &str, detail: impl fmt::Display) -> Error {
+        Error::Response {
+            request: request.to_owned(),
+            detail: format!(": {}", cli_support::one_line(&detail.to_string())),
+        }
+    }
+}
+
+/// The result of a call to GitHub.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Prefixes a configuration error with where the value came from.
+fn within(e: Error, what: impl fmt::Display) -> Error {
+    match e {
+        Error::Config(m) => Error::Config(format!("{what}: {m}")),
+        e => e,
+    }
+}
+
+fn config(message: String) -> Error {
+    Error::Config(message)
+}
+
 /// A GitHub token. Its `Debug` hides it, and no error of this module
 /// contains it.
 #[derive(Clone)]
@@ -55,36 +136,37 @@ impl fmt::Debug for Token {
 impl Token {
     /// A token given as text; surrounding whitespace (a line break left by
     /// `$(cat file)`) is dropped.
-    pub fn new(text: &str) -> anyhow::Result<Token> {
+    pub fn new(text: &str) -> Result<Token> {
         let t = text.trim();
         if t.is_empty() {
-            bail!("the token is empty");
+            return Err(config("the token is empty".to_owned()));
         }
         // Checked here, not by octocrab: it unwraps the header value and
         // would panic.
         if !t.bytes().all(|b| b.is_ascii_graphic()) {
-            bail!(
+            return Err(config(
                 "the token contains a character that cannot be sent in an HTTP header \
                  (a space, a control character or a non-ASCII character)"
-            );
+                    .to_owned(),
+            ));
         }
         Ok(Token(t.to_owned()))
     }
 
     /// `GITHUB_TOKEN`, or `None` when it is unset or empty.
-    pub fn from_env() -> anyhow::Result<Option<Token>> {
+    pub fn from_env() -> Result<Option<Token>> {
         let Some(raw) = std::env::var_os(TOKEN_VAR) else {
             return Ok(None);
         };
         let Some(text) = raw.to_str() else {
-            bail!("{TOKEN_VAR} is not valid UTF-8");
+            return Err(config(format!("{TOKEN_VAR} is not valid UTF-8")));
         };
         if text.trim().is_empty() {
             return Ok(None);
         }
         Token::new(text)
             .map(Some)
-            .with_context(|| format!("{TOKEN_VAR} is not usable"))
+            .map_err(|e| within(e, format!("{TOKEN_VAR} is not usable")))
     }
 }
 
@@ -106,13 +188,14 @@ impl fmt::Debug for AppKey {
 impl AppKey {
     /// The PEM text of an RSA private key, as GitHub hands it out; checked
     /// here so that a wrong key fails before the first request.
-    pub fn from_pem(pem: &str) -> anyhow::Result<AppKey> {
+    pub fn from_pem(pem: &str) -> Result<AppKey> {
         // A key passed through a one-line secret often has literal `\n`s.
         let pem = pem.trim().replace("\\n", "\n");
         jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|_| {
-            anyhow::anyhow!(
+            config(
                 "expected an RSA private key in PEM form (`-----BEGIN RSA PRIVATE KEY-----`), \
                  as GitHub downloads it"
+                    .to_owned(),
             )
         })?;
         Ok(AppKey(pem.into_bytes()))
@@ -136,15 +219,17 @@ impl Credentials {
     /// `GITHUB_TOKEN`, else the App's `GITHUB_APP_ID`,
     /// `GITHUB_APP_PRIVATE_KEY` (the PEM, or the path of a PEM file) and
     /// `GITHUB_APP_INSTALLATION_ID`; `None` when neither is set.
-    pub fn from_env() -> anyhow::Result<Option<Credentials>> {
+    pub fn from_env() -> Result<Option<Credentials>> {
         if let Some(t) = Token::from_env()? {
             return Ok(Some(Credentials::Token(t)));
         }
-        let var = |name: &str| -> anyhow::Result<Option<String>> {
+        let var = |name: &str| -> Result<Option<String>> {
             match std::env::var(name) {
                 Ok(v) if !v.trim().is_empty() => Ok(Some(v.trim().to_owned())),
                 Ok(_) | Err(std::env::VarError::NotPresent) => Ok(None),
-                Err(std::env::VarError::NotUnicode(_)) => bail!("{name} is not valid UTF-8"),
+                Err(std::env::VarError::NotUnicode(_)) => {
+                    Err(config(format!("{name} is not valid UTF-8")))
+                }
             }
         };
         let (id, key, inst) = (
@@ -157,15 +242,15 @@ impl Credentials {
         }
         let need = |v: Option<String>, name: &str| {
             v.ok_or_else(|| {
-                anyhow::anyhow!(
+                config(format!(
                     "{name} is not set: a GitHub App needs {APP_ID_VAR}, {APP_KEY_VAR} and \
                      {APP_INSTALLATION_VAR}"
-                )
+                ))
             })
         };
         let number = |v: String, name: &str| {
             v.parse::<u64>()
-                .map_err(|_| anyhow::anyhow!("{name} is not a number: `{v}`"))
+                .map_err(|_| config(format!("{name} is not a number: `{v}`")))
         };
         let app_id = number(need(id, APP_ID_VAR)?, APP_ID_VAR)?;
         let installation_id = number(need(inst, APP_INSTALLATION_VAR)?, APP_INSTALLATION_VAR)?;
@@ -174,12 +259,13 @@ impl Credentials {
             key
         } else {
             std::fs::read_to_string(&key).map_err(|e| {
-                anyhow::anyhow!(
+                config(format!(
                     "{APP_KEY_VAR} holds neither a PEM key nor the path of a readable file: {e}"
-                )
+                ))
             })?
         };
-        let key = AppKey::from_pem(&pem).with_context(|| format!("{APP_KEY_VAR} is not usable"))?;
+        let key = AppKey::from_pem(&pem)
+            .map_err(|e| within(e, format!("{APP_KEY_VAR} is not usable")))?;
         Ok(Some(Credentials::App {
             app_id,
             key,
@@ -190,24 +276,26 @@ impl Credentials {
 
 /// `GITHUB_API_URL`, or github.com's API when it is unset or empty; without
 /// a trailing slash.
-pub fn api_url_from_env() -> anyhow::Result<String> {
+pub fn api_url_from_env() -> Result<String> {
     let url = match std::env::var(API_URL_VAR) {
         Ok(u) if !u.trim().is_empty() => u.trim().to_owned(),
         Ok(_) | Err(std::env::VarError::NotPresent) => DEFAULT_API_URL.to_owned(),
-        Err(std::env::VarError::NotUnicode(_)) => bail!("{API_URL_VAR} is not valid UTF-8"),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            return Err(config(format!("{API_URL_VAR} is not valid UTF-8")));
+        }
     };
-    check_api_url(&url).with_context(|| format!("{API_URL_VAR} is not usable"))
+    check_api_url(&url).map_err(|e| within(e, format!("{API_URL_VAR} is not usable")))
 }
 
-fn check_api_url(url: &str) -> anyhow::Result<String> {
+fn check_api_url(url: &str) -> Result<String> {
     let rest = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"));
     match rest {
         Some(r) if !r.is_empty() && !r.starts_with('/') => Ok(url.trim_end_matches('/').to_owned()),
-        _ => bail!(
+        _ => Err(config(format!(
             "expected an http(s) URL such as {DEFAULT_API_URL} or https://HOST/api/v3, got `{url}`"
-        ),
+        ))),
     }
 }
 
@@ -219,9 +307,9 @@ pub struct Repo {
 }
 
 impl std::str::FromStr for Repo {
-    type Err = anyhow::Error;
+    type Err = Error;
 
-    fn from_str(s: &str) -> anyhow::Result<Repo> {
+    fn from_str(s: &str) -> Result<Repo> {
         let ok = |p: &str| {
             !p.is_empty()
                 && p.bytes()
@@ -232,7 +320,9 @@ impl std::str::FromStr for Repo {
                 owner: owner.to_owned(),
                 name: name.to_owned(),
             }),
-            _ => bail!("expected a repository as OWNER/NAME, got `{s}`"),
+            _ => Err(config(format!(
+                "expected a repository as OWNER/NAME, got `{s}`"
+            ))),
         }
     }
 }
@@ -416,7 +506,7 @@ pub struct Client {
 impl Client {
     /// A client of the API at `api_url` (see [`api_url_from_env`]). Must be
     /// called inside a tokio runtime.
-    pub fn new(api_url: &str, token: &Token, policy: RetryPolicy) -> anyhow::Result<Client> {
+    pub fn new(api_url: &str, token: &Token, policy: RetryPolicy) -> Result<Client> {
         Client::with_credentials(api_url, &Credentials::Token(token.clone()), policy)
     }
 
@@ -425,17 +515,17 @@ impl Client {
         api_url: &str,
         credentials: &Credentials,
         policy: RetryPolicy,
-    ) -> anyhow::Result<Client> {
+    ) -> Result<Client> {
         let api_url = check_api_url(api_url)?;
         let mut builder = Octocrab::builder()
             .base_uri(api_url.as_str())
-            .with_context(|| format!("`{api_url}` is not a URL"))?;
+            .map_err(|_| config(format!("`{api_url}` is not a URL")))?;
         if let Credentials::Token(token) = credentials {
             builder = builder.personal_token(token.0.clone());
         }
         if let Credentials::App { app_id, key, .. } = credentials {
             let key = jsonwebtoken::EncodingKey::from_rsa_pem(&key.0)
-                .map_err(|_| anyhow::anyhow!("the GitHub App's key is not an RSA PEM key"))?;
+                .map_err(|_| config("the GitHub App's key is not an RSA PEM key".to_owned()))?;
             builder = builder.app((*app_id).into(), key);
         }
         let crab = builder
@@ -453,13 +543,16 @@ impl Client {
                 "2022-11-28".to_owned(),
             )
             .build()
-            .map_err(|e| anyhow::anyhow!("cannot set up the HTTP client: {}", describe(&e)))?;
+            .map_err(|e| config(format!("cannot set up the HTTP client: {}", describe(&e))))?;
         let app = matches!(credentials, Credentials::App { .. }).then(|| crab.clone());
         let crab = match credentials {
             Credentials::App {
                 installation_id, ..
             } => crab.installation((*installation_id).into()).map_err(|e| {
-                anyhow::anyhow!("cannot sign in as the GitHub App: {}", describe(&e))
+                config(format!(
+                    "cannot sign in as the GitHub App: {}",
+                    describe(&e)
+                ))
             })?,
             Credentials::Token(_) => crab,
         };
@@ -507,7 +600,7 @@ impl Client {
         repo: &Repo,
         state: &str,
         labels: &[&str],
-    ) -> anyhow::Result<Vec<Issue>> {
+    ) -> Result<Vec<Issue>> {
         let mut path = format!(
             "/repos/{}/{}/issues?state={}&per_page={PER_PAGE}",
             repo.owner,
@@ -526,7 +619,7 @@ impl Client {
             .collect())
     }
 
-    pub async fn create_issue(&self, repo: &Repo, issue: &NewIssue<'_>) -> anyhow::Result<Issue> {
+    pub async fn create_issue(&self, repo: &Repo, issue: &NewIssue<'_>) -> Result<Issue> {
         let path = format!("/repos/{}/{}/issues", repo.owner, repo.name);
         let reply = self.send(Method::Post, &path, Some(issue)).await?;
         parse(&reply.body, Method::Post, &path)
@@ -537,13 +630,13 @@ impl Client {
         repo: &Repo,
         number: u64,
         update: &IssueUpdate<'_>,
-    ) -> anyhow::Result<Issue> {
+    ) -> Result<Issue> {
         let path = format!("/repos/{}/{}/issues/{number}", repo.owner, repo.name);
         let reply = self.send(Method::Patch, &path, Some(update)).await?;
         parse(&reply.body, Method::Patch, &path)
     }
 
-    pub async fn add_comment(&self, repo: &Repo, number: u64, body: &str) -> anyhow::Result<()> {
+    pub async fn add_comment(&self, repo: &Repo, number: u64, body: &str) -> Result<()> {
         #[derive(Serialize)]
         struct Comment<'a> {
             body: &'a str,
@@ -559,7 +652,7 @@ impl Client {
 
     /// The label named `name` (GitHub compares names without case), if the
     /// repository has it.
-    pub async fn get_label(&self, repo: &Repo, name: &str) -> anyhow::Result<Option<Label>> {
+    pub async fn get_label(&self, repo: &Repo, name: &str) -> Result<Option<Label>> {
         let path = format!(
             "/repos/{}/{}/labels/{}",
             repo.owner,
@@ -568,12 +661,7 @@ impl Client {
         );
         match self.send(Method::Get, &path, None::<&()>).await {
             Ok(reply) => parse(&reply.body, Method::Get, &path).map(Some),
-            Err(e)
-                if e.downcast_ref::<ApiError>()
-                    .is_some_and(|a| a.status == 404) =>
-            {
-                Ok(None)
-            }
+            Err(e) if e.status() == Some(404) => Ok(None),
             Err(e) => Err(e),
         }
     }
@@ -586,7 +674,7 @@ impl Client {
         name: &str,
         color: &str,
         description: &str,
-    ) -> anyhow::Result<bool> {
+    ) -> Result<bool> {
         if self.get_label(repo, name).await?.is_some() {
             return Ok(false);
         }
@@ -605,27 +693,22 @@ impl Client {
         match self.send(Method::Post, &path, Some(&label)).await {
             Ok(_) => Ok(true),
             // Created by someone else since the GET.
-            Err(e)
-                if e.downcast_ref::<ApiError>()
-                    .is_some_and(|a| a.status == 422) =>
-            {
-                Ok(false)
-            }
+            Err(e) if e.status() == Some(422) => Ok(false),
             Err(e) => Err(e),
         }
     }
 
     /// `GET path`, parsed.
-    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
         let reply = self.send(Method::Get, path, None::<&()>).await?;
         parse(&reply.body, Method::Get, path)
     }
 
     /// `GET path`, or `None` on a 404.
-    pub async fn get_opt<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<Option<T>> {
+    pub async fn get_opt<T: DeserializeOwned>(&self, path: &str) -> Result<Option<T>> {
         match self.get(path).await {
             Ok(v) => Ok(Some(v)),
-            Err(e) if status_of(&e) == Some(404) => Ok(None),
+            Err(e) if e.status() == Some(404) => Ok(None),
             Err(e) => Err(e),
         }
     }
@@ -633,7 +716,7 @@ impl Client {
     /// Every page of a list endpoint, following `Link: rel="next"`; `path`
     /// should ask for `per_page=100`. `items` takes a page's items out of
     /// its body (most lists are bare arrays; runs and jobs are wrapped).
-    pub async fn get_pages<T, F>(&self, path: &str, items: F) -> anyhow::Result<Vec<T>>
+    pub async fn get_pages<T, F>(&self, path: &str, items: F) -> Result<Vec<T>>
     where
         T: DeserializeOwned,
         F: Fn(serde_json::Value) -> Option<serde_json::Value>,
@@ -643,12 +726,7 @@ impl Client {
 
     /// [`Client::get_pages`], stopping after the first page for which
     /// `enough(page)` holds (a list read newest first, up to a date).
-    pub async fn get_pages_until<T, F, E>(
-        &self,
-        path: &str,
-        items: F,
-        enough: E,
-    ) -> anyhow::Result<Vec<T>>
+    pub async fn get_pages_until<T, F, E>(&self, path: &str, items: F, enough: E) -> Result<Vec<T>>
     where
         T: DeserializeOwned,
         F: Fn(serde_json::Value) -> Option<serde_json::Value>,
@@ -661,19 +739,21 @@ impl Client {
             pages += 1;
             if pages > self.max_pages {
                 let endpoint = path.split('?').next().unwrap_or(path);
-                bail!(
-                    "GET {endpoint}: stopped after {} pages (the list does not end; \
-                     Link: rel=\"next\" keeps going)",
-                    self.max_pages
-                );
+                return Err(Error::response(
+                    &format!("GET {endpoint}"),
+                    format!(
+                        "stopped after {} pages (the list does not end; \
+                         Link: rel=\"next\" keeps going)",
+                        self.max_pages
+                    ),
+                ));
             }
             let reply = self.send(Method::Get, &p, None::<&()>).await?;
             let value: serde_json::Value = parse(&reply.body, Method::Get, &p)?;
-            let page = items(value).ok_or_else(|| {
-                anyhow::anyhow!("GET {p}: the response is not the list GitHub sends")
-            })?;
+            let page = items(value)
+                .ok_or_else(|| Error::response(&format!("GET {p}"), "not the list GitHub sends"))?;
             let page: Vec<T> = serde_json::from_value(page)
-                .with_context(|| format!("GET {p}: the response is not what GitHub sends"))?;
+                .map_err(|e| Error::response(&format!("GET {p}"), e))?;
             let done = enough(&page);
             all.extend(page);
             if !done {
@@ -690,7 +770,7 @@ impl Client {
         method: Method,
         path: &str,
         body: Option<&B>,
-    ) -> anyhow::Result<serde_json::Value> {
+    ) -> Result<serde_json::Value> {
         let reply = self.send(method, path, body).await?;
         if reply.body.trim().is_empty() {
             return Ok(serde_json::Value::Null);
@@ -705,7 +785,7 @@ impl Client {
         method: Method,
         path: &str,
         body: Option<&B>,
-    ) -> anyhow::Result<Reply> {
+    ) -> Result<Reply> {
         let request = format!("{} {path}", method.name());
         let mut attempt = 1;
         loop {
@@ -730,7 +810,10 @@ impl Client {
                         attempt += 1;
                         continue;
                     }
-                    bail!("{request}: cannot reach {}: {}", self.api_url, describe(&e));
+                    return Err(Error::unavailable(
+                        &request,
+                        format!("cannot reach {}: {}", self.api_url, describe(&e)),
+                    ));
                 }
             };
             let status = response.status().as_u16();
@@ -748,7 +831,10 @@ impl Client {
             };
             let next = header("link").and_then(|l| next_link(&l).map(str::to_owned));
             let text = self.crab.body_to_string(response).await.map_err(|e| {
-                anyhow::anyhow!("{request}: cannot read the response: {}", describe(&e))
+                Error::unavailable(
+                    &request,
+                    format!("cannot read the response: {}", describe(&e)),
+                )
             })?;
             if (200..300).contains(&status) {
                 return Ok(Reply { body: text, next });
@@ -756,18 +842,24 @@ impl Client {
             let message = github_message(&text);
             if let Some(wait) = rate_limit_wait(status, &limits, &message, now()) {
                 if wait > self.policy.max_wait {
-                    bail!(
-                        "{request}: GitHub's rate limit (HTTP {status}) asks to wait {} s, \
-                         more than the {} s this tool waits; run it again later",
-                        wait.as_secs_f64().ceil(),
-                        self.policy.max_wait.as_secs()
-                    );
+                    return Err(Error::unavailable(
+                        &request,
+                        format!(
+                            "GitHub's rate limit (HTTP {status}) asks to wait {} s, \
+                             more than the {} s this tool waits; run it again later",
+                            wait.as_secs_f64().ceil(),
+                            self.policy.max_wait.as_secs()
+                        ),
+                    ));
                 }
                 if attempt >= self.policy.max_attempts {
-                    bail!(
-                        "{request}: still rate-limited (HTTP {status}) after {attempt} attempts; \
-                         run it again later"
-                    );
+                    return Err(Error::unavailable(
+                        &request,
+                        format!(
+                            "still rate-limited (HTTP {status}) after {attempt} attempts; \
+                             run it again later"
+                        ),
+                    ));
                 }
                 eprintln!(
                     "note: {request}: rate-limited (HTTP {status}); retrying in {:.1} s",
@@ -787,19 +879,22 @@ impl Client {
                 attempt += 1;
                 continue;
             }
-            return Err(ApiError {
+            return Err(Error::Api(ApiError {
                 request,
                 status,
                 message,
-            }
-            .into());
+            }));
         }
     }
 }
 
-/// The HTTP status of an [`ApiError`], if `e` is one.
-pub fn status_of(e: &anyhow::Error) -> Option<u16> {
-    e.downcast_ref::<ApiError>().map(|a| a.status)
+/// The HTTP status of the GitHub [`Error`] in `e`'s chain, if it is a
+/// response that is not a success. For callers that carry GitHub's errors
+/// inside their own `anyhow` chains.
+pub fn status_of(e: &(dyn std::error::Error + 'static)) -> Option<u16> {
+    std::iter::successors(Some(e), |err| err.source())
+        .find_map(|err| err.downcast_ref::<Error>())
+        .and_then(Error::status)
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters, for a
@@ -808,13 +903,8 @@ pub fn encode_component(s: &str) -> String {
     encode(s)
 }
 
-fn parse<T: DeserializeOwned>(text: &str, method: Method, path: &str) -> anyhow::Result<T> {
-    serde_json::from_str(text).with_context(|| {
-        format!(
-            "{} {path}: the response is not what GitHub sends",
-            method.name()
-        )
-    })
+fn parse<T: DeserializeOwned>(text: &str, method: Method, path: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| Error::response(&format!("{} {path}", method.name()), e))
 }
 
 /// The rate-limit headers of a response.

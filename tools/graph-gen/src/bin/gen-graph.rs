@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use depgraph::generate::{GenOptions, Layered};
+use graph_gen::{GenOptions, Layered};
 
 /// Generate a synthetic module graph shaped like a large monorepo.
 ///

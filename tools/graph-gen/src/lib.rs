@@ -32,7 +32,7 @@
 //! [`GraphBuilder`].
 //!
 //! ```
-//! use depgraph::generate::{layered, GenOptions};
+//! use graph_gen::{layered, GenOptions};
 //! let g = layered(&GenOptions { modules: 500, avg_deps: 3.0, seed: 7 }).build().unwrap();
 //! assert_eq!(g.len(), 500);
 //! ```
@@ -40,7 +40,7 @@
 use std::fmt;
 use std::io::{self, Write};
 
-use crate::graph::{Dep, GraphBuilder, Module};
+use depgraph::{Dep, GraphBuilder, Module};
 
 /// What to generate.
 #[derive(Clone, Copy, Debug, PartialEq)]

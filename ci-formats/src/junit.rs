@@ -1,0 +1,248 @@
+//! JUnit XML, as one walk over the document: the tools that read it
+//! (`test-impact shard` sums test times per module, `warnings-collector`
+//! reads the warnings a test case printed) each act on the [`Item`]s it
+//! yields.
+//!
+//! What is read: `<testsuite name>`, `<testcase classname name time>` (also
+//! written as an empty element) and the text of `<system-out>` and
+//! `<system-err>`, with entities, character references and CDATA resolved.
+//! Everything else (properties, failures, skipped) is passed over.
+
+use quick_xml::events::{BytesStart, Event};
+
+/// One thing the walk met, in document order.
+#[derive(Debug, PartialEq)]
+pub enum Item<'a> {
+    /// A `<testsuite>`; its `name` applies until the next suite.
+    Suite {
+        /// The `name` attribute.
+        name: Option<&'a str>,
+    },
+    /// A `<testcase>`.
+    Case(&'a TestCase),
+    /// The text of a `<system-out>` or `<system-err>`: inside the test
+    /// case `case` (`classname.name`, or `name` without a class), or at
+    /// the suite level (`None`).
+    Output {
+        /// `classname.name` of the enclosing test case.
+        case: Option<&'a str>,
+        /// The text, unescaped.
+        text: &'a str,
+    },
+}
+
+/// A `<testcase>` element's attributes.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct TestCase {
+    /// `classname`, if present.
+    pub classname: Option<String>,
+    /// `name`, empty if absent.
+    pub name: String,
+    /// `time` as written (seconds), if present; the caller decides what a
+    /// malformed one means.
+    pub time: Option<String>,
+    /// The line the element starts on (1-based).
+    pub line: usize,
+}
+
+impl TestCase {
+    /// `classname.name`, or `name` alone without a class: how test runners
+    /// print a test's id.
+    pub fn id(&self) -> String {
+        match self.classname.as_deref() {
+            Some(c) if !c.is_empty() => format!("{c}.{}", self.name),
+            _ => self.name.clone(),
+        }
+    }
+}
+
+/// The document is not well-formed XML at `line`. What was walked before it
+/// was handed to the visitor already.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{line}: {message}; expected JUnit XML")]
+pub struct Error {
+    /// 1-based line of the element or text that failed.
+    pub line: usize,
+    /// quick-xml's description.
+    pub message: String,
+}
+
+/// Walks the JUnit XML `bytes`, handing each [`Item`] to `visit` in
+/// document order. Stops at the first malformed element.
+pub fn walk(bytes: &[u8], visit: &mut dyn FnMut(Item<'_>)) -> Result<(), Error> {
+    let mut reader = quick_xml::Reader::from_reader(bytes);
+    let mut buf = Vec::new();
+    let mut case: Option<String> = None;
+    let mut in_output = false;
+    let mut text = String::new();
+    let mut lines = LineCounter::default();
+    loop {
+        let pos = reader.buffer_position();
+        let ev = reader.read_event_into(&mut buf).map_err(|e| Error {
+            line: lines.line_of(bytes, pos),
+            message: e.to_string(),
+        })?;
+        match ev {
+            Event::Eof => break,
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let empty = matches!(ev, Event::Empty(_));
+                match e.name().as_ref() {
+                    b"testsuite" => {
+                        let name = attr(e, b"name", bytes, pos, &mut lines)?;
+                        visit(Item::Suite {
+                            name: name.as_deref(),
+                        });
+                    }
+                    b"testcase" => {
+                        let tc = TestCase {
+                            classname: attr(e, b"classname", bytes, pos, &mut lines)?,
+                            name: attr(e, b"name", bytes, pos, &mut lines)?.unwrap_or_default(),
+                            time: attr(e, b"time", bytes, pos, &mut lines)?,
+                            line: lines.line_of(bytes, pos),
+                        };
+                        visit(Item::Case(&tc));
+                        if !empty {
+                            case = Some(tc.id());
+                        }
+                    }
+                    b"system-out" | b"system-err" if !empty => {
+                        in_output = true;
+                        text.clear();
+                    }
+                    _ => {}
+                }
+            }
+            Event::Text(t) if in_output => {
+                if let Ok(s) = t.decode() {
+                    text.push_str(&s);
+                }
+            }
+            // `&lt;` and friends, and `&#10;`, arrive as their own events.
+            Event::GeneralRef(r) if in_output => {
+                if let Ok(Some(c)) = r.resolve_char_ref() {
+                    text.push(c);
+                } else if let Some(s) = r
+                    .decode()
+                    .ok()
+                    .and_then(|name| quick_xml::escape::resolve_xml_entity(&name))
+                {
+                    text.push_str(s);
+                }
+            }
+            Event::CData(t) if in_output => text.push_str(&String::from_utf8_lossy(&t)),
+            Event::End(e) => match e.name().as_ref() {
+                b"testcase" => case = None,
+                b"system-out" | b"system-err" if in_output => {
+                    in_output = false;
+                    visit(Item::Output {
+                        case: case.as_deref(),
+                        text: &text,
+                    });
+                }
+                _ => {}
+            },
+            _ => {}
+        }
+        buf.clear();
+    }
+    Ok(())
+}
+
+/// The unescaped value of attribute `name`, or an [`Error`] for a
+/// malformed attribute list.
+fn attr(
+    e: &BytesStart<'_>,
+    name: &[u8],
+    bytes: &[u8],
+    pos: u64,
+    lines: &mut LineCounter,
+) -> Result<Option<String>, Error> {
+    for a in e.attributes() {
+        let a = a.map_err(|err| Error {
+            line: lines.line_of(bytes, pos),
+            message: err.to_string(),
+        })?;
+        if a.key.as_ref() == name {
+            let v = a.unescape_value().map_err(|err| Error {
+                line: lines.line_of(bytes, pos),
+                message: err.to_string(),
+            })?;
+            return Ok(Some(v.into_owned()));
+        }
+    }
+    Ok(None)
+}
+
+/// Line numbers of byte offsets that only grow: counts each byte once, so
+/// a report of a million test cases is not rescanned per case.
+#[derive(Default)]
+struct LineCounter {
+    offset: usize,
+    line: usize,
+}
+
+impl LineCounter {
+    fn line_of(&mut self, bytes: &[u8], pos: u64) -> usize {
+        let pos = usize::try_from(pos).unwrap_or(usize::MAX).min(bytes.len());
+        if pos < self.offset {
+            self.offset = 0;
+            self.line = 0;
+        }
+        self.line += bytes[self.offset..pos]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        self.offset = pos;
+        self.line + 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn items(xml: &str) -> (Vec<String>, Result<(), Error>) {
+        let mut seen = Vec::new();
+        let r = walk(xml.as_bytes(), &mut |it| {
+            seen.push(match it {
+                Item::Suite { name } => format!("suite {name:?}"),
+                Item::Case(c) => format!("case {} {:?} line {}", c.id(), c.time, c.line),
+                Item::Output { case, text } => format!("out {case:?} {text:?}"),
+            })
+        });
+        (seen, r)
+    }
+
+    #[test]
+    fn suites_cases_and_their_output_in_order() {
+        let (seen, r) = items(
+            "<testsuites>\n<testsuite name=\"grep::suite\">\n\
+             <testcase classname=\"a\" name=\"t1\" time=\"0.5\"/>\n\
+             <testcase name=\"t2\"><system-out>x &lt;1&gt;&#10;y<![CDATA[ <z>]]></system-out></testcase>\n\
+             <system-err>suite level</system-err>\n\
+             </testsuite></testsuites>",
+        );
+        assert_eq!(r, Ok(()));
+        assert_eq!(
+            seen,
+            [
+                "suite Some(\"grep::suite\")",
+                "case a.t1 Some(\"0.5\") line 3",
+                "case t2 None line 4",
+                "out Some(\"t2\") \"x <1>\\ny <z>\"",
+                "out None \"suite level\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn malformed_xml_stops_with_its_line_after_what_came_before() {
+        let (seen, r) = items(
+            "<testsuite name=\"s\">\n<testcase name=\"t\"/>\n<testcase name=\"u></testsuite>",
+        );
+        assert_eq!(seen, ["suite Some(\"s\")", "case t None line 2"]);
+        assert_eq!(r.unwrap_err().line, 3);
+        let (_, r) = items("<testsuite name=s>");
+        assert!(r.is_err());
+    }
+}

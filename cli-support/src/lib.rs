@@ -1,0 +1,85 @@
+//! What the toolkit's four command-line tools share at their edge, so that
+//! they speak one language (`docs/cli.md`):
+//!
+//! - [`Exit`]: the exit codes, the same in every tool, and [`finish`], which
+//!   turns a command's outcome into one of them;
+//! - [`run`]: the whole `main` of a tool: parse, set up logging, run the
+//!   command on a buffered stdout, report an error on one line;
+//! - [`GlobalArgs`]: `-v`/`-q` and `--color`, accepted by every subcommand;
+//! - [`Format`]: `--format text|json` for commands that print only those;
+//! - [`one_line`] and [`escape_controls`]: a message, and the user data it
+//!   quotes, kept on one line.
+
+mod exit;
+mod logging;
+mod text;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::ArgMatches;
+
+pub use exit::{Exit, Unavailable, exit_code_of, finish, for_usage_error, is_broken_pipe};
+pub use logging::{Color, GlobalArgs, init_logging};
+pub use text::{error_chain, escape_controls, one_line};
+
+/// `--format` of a command that prints text for a person or JSON for a
+/// program. Commands with more outputs (nextest filters, a GitHub Actions
+/// matrix) have their own enum whose first two values are these.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Format {
+    /// Lines for a person.
+    #[default]
+    Text,
+    /// One JSON document on stdout.
+    Json,
+}
+
+/// A tool's command line: its parsed form and the global flags in it.
+pub trait Cli: clap::Parser {
+    /// The flags every subcommand accepts.
+    fn global(&self) -> &GlobalArgs;
+
+    /// The log level without -v, -q or `RUST_LOG`: `warn`, or `info` for a
+    /// long-running server whose log is its record.
+    fn default_log_level(&self) -> &'static str {
+        "warn"
+    }
+}
+
+/// The `main` of a tool: parses the command line (`--help` and `--version`
+/// exit 0, a usage error exits 2), sets up logging from `-v`/`-q`,
+/// `RUST_LOG` and `--color`, runs `command` with a buffered stdout, flushes
+/// it and maps the outcome to an exit code. An error is printed as one line
+/// `TOOL: error: MESSAGE: CAUSE: …`; a closed stdout (`tool | head`) is a
+/// success.
+///
+/// stdout is buffered but not locked, so a command may also draw on the
+/// terminal itself (the TUI) once it has flushed what it wrote.
+pub fn run<C, F>(tool: &str, command: F) -> ExitCode
+where
+    C: Cli,
+    F: FnOnce(&C, &ArgMatches, &mut dyn Write) -> anyhow::Result<Exit>,
+{
+    let matches = match C::command().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = e.print();
+            return for_usage_error(e.use_stderr()).into();
+        }
+    };
+    let cli = match C::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return Exit::BadInput.into();
+        }
+    };
+    init_logging(tool, cli.global(), cli.default_log_level());
+    // Buffered: a million output lines through a line-buffered stdout
+    // would be a million write calls.
+    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout());
+    let outcome = command(&cli, &matches, &mut out);
+    let flushed = out.flush();
+    finish(tool, outcome, flushed)
+}
