@@ -107,7 +107,7 @@ gen_phases=$(sed -nE 's/.*; (graph .*), total .*/\1/p' "$TMP/gen.info")
 gen_files=$(sed -nE 's/.* ([0-9]+) files at HEAD.*/\1/p' "$TMP/gen.info")
 
 say "test-impact select --base HEAD~1 --graph (synthetic), $TIMER"
-A=("$TI" select --base HEAD~1 --graph "$GRAPH" --format json --repo "$REPO")
+A=("$TI" select --base HEAD~1 --graph "$GRAPH" --format json --root "$REPO")
 "${A[@]}" >"$TMP/a.json" 2>"$TMP/a.err" || { cat "$TMP/a.err" >&2; exit 1; }
 a_ms=$(median_ms "${A[@]}")
 { read -r a_changed a_affected a_total a_tests a_all; read -r a_why; } < <(summary "$TMP/a.json")

@@ -51,8 +51,8 @@ best() {
 
 say "grep -c warning ($RUNS runs)"
 grep_ms=$(best "$OUT/grep.out" grep -c warning "$LOG")
-say "warnings-collector collect --output json ($RUNS runs)"
-wc_ms=$(best "$OUT/collect.json" "$WC" collect "$LOG" --root /home/runner/work/shop/shop --codeowners "$OUT/CODEOWNERS" --output json)
+say "warnings-collector collect --format json ($RUNS runs)"
+wc_ms=$(best "$OUT/collect.json" "$WC" collect "$LOG" --root /home/runner/work/shop/shop --codeowners "$OUT/CODEOWNERS" --format json)
 
 bytes=$(stat -c %s "$LOG")
 found=$(python3 -c "import json,sys; w=json.load(open(sys.argv[1])); print(len(w), sum(x['count'] for x in w))" "$OUT/collect.json")

@@ -465,7 +465,7 @@ fn collect_json_is_the_warnings() {
     let dir = warnings_repo();
     let o = run(
         dir.path(),
-        &["collect", "--jsonl", "w.jsonl", "--output", "json"],
+        &["collect", "--jsonl", "w.jsonl", "--format", "json"],
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: Value = serde_json::from_slice(&o.stdout).expect("stdout is JSON");
@@ -498,7 +498,7 @@ fn collect_github_annotations_are_escaped_capped_and_summarised() {
     let step = d.join("step.md");
     let o = run_env(
         d,
-        &["collect", "--jsonl", "w.jsonl", "--output", "github"],
+        &["collect", "--jsonl", "w.jsonl", "--format", "github"],
         &[("GITHUB_STEP_SUMMARY", step.to_str().unwrap())],
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -537,7 +537,7 @@ fn collect_github_annotations_are_escaped_capped_and_summarised() {
             "collect",
             "--jsonl",
             "w.jsonl",
-            "--output",
+            "--format",
             "github",
             "--max-annotations",
             "1",
@@ -599,7 +599,7 @@ fn collect_truncated_jsonl_line_is_named_and_the_rest_is_read() {
     let mut w = read(d, "w.jsonl");
     w.insert_str(0, "{\"message\": \"cut off\", \"fi\n");
     std::fs::write(d.join("w.jsonl"), w).unwrap();
-    let o = run(d, &["collect", "--jsonl", "w.jsonl", "--output", "json"]);
+    let o = run(d, &["collect", "--jsonl", "w.jsonl", "--format", "json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let err = stderr(&o);
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -625,7 +625,7 @@ fn collect_invalid_utf8_is_one_warning_naming_the_first_bad_line() {
             "build.log",
             "--jsonl",
             "w.jsonl",
-            "--output",
+            "--format",
             "json",
         ],
     );
@@ -676,7 +676,7 @@ fn collect_junit_problems_are_named_and_test_cases_attribute() {
             "junit.xml",
             "--junit",
             "bad.xml",
-            "--output",
+            "--format",
             "json",
         ],
     );
@@ -830,7 +830,7 @@ fn check_fails_on_a_new_or_grown_warning_and_names_its_owners() {
          check failed: 2 warnings new or grown since base.json\n"
     );
     // JSON too.
-    let o = check(dir.path(), &["--output", "json"]);
+    let o = check(dir.path(), &["--format", "json"]);
     assert_eq!(o.status.code(), Some(1));
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["ok"], false);
@@ -1104,4 +1104,57 @@ fn ratchet_on_a_plain_log_survives_a_line_shift() {
         "{}",
         stdout(&o)
     );
+}
+
+/// Before 0.2, `collect` took the logs' format as `--format` and the output
+/// as `--output`: both still work for one release, with a warning each.
+#[test]
+fn the_spellings_of_0_1_still_work_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("w.jsonl"),
+        "{\"message\":\"old api\",\"file\":\"a.ts\",\"line\":3}\n",
+    )
+    .unwrap();
+    let new = run(
+        dir.path(),
+        &[
+            "collect",
+            "--jsonl",
+            "w.jsonl",
+            "--input-format",
+            "node",
+            "--format",
+            "json",
+        ],
+    );
+    let old = run(
+        dir.path(),
+        &[
+            "collect", "--jsonl", "w.jsonl", "--format", "node", "--output", "json",
+        ],
+    );
+    assert_eq!(
+        new.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&new.stderr)
+    );
+    assert_eq!(
+        old.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&old.stderr)
+    );
+    assert_eq!(new.stdout, old.stdout);
+    let err = String::from_utf8_lossy(&old.stderr);
+    assert!(
+        err.contains("--format is deprecated here and will be removed in 0.3; use --input-format"),
+        "{err}"
+    );
+    assert!(
+        err.contains("--output is deprecated here and will be removed in 0.3; use --format"),
+        "{err}"
+    );
+    assert!(!String::from_utf8_lossy(&new.stderr).contains("deprecated"));
 }

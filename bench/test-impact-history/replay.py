@@ -6,7 +6,7 @@
 For each of the last N first-parent commits of REPO's HEAD (oldest first), in
 a scratch worktree checked out at the commit:
 
-  * test-impact select --repo WT --base COMMIT~1 --head COMMIT --format json
+  * test-impact select --root WT --base COMMIT~1 --head COMMIT --format json
   * oracle.py (this directory) on the same commit and changed files
 
 A MISS is a package the oracle requires that is not in `affected` while
@@ -120,7 +120,7 @@ def main():
                 continue
 
             t0 = time.time()
-            p = subprocess.run([binary, "select", "--repo", wt, "--base", f"{c}~1", "--head", c, "--format", "json"],
+            p = subprocess.run([binary, "select", "--root", wt, "--base", f"{c}~1", "--head", c, "--format", "json"],
                                capture_output=True, text=True, env=env)
             t_ti += (dt := time.time() - t0)
             rec["ti_seconds"] = round(dt, 2)

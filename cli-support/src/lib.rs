@@ -14,6 +14,7 @@ mod exit;
 mod logging;
 mod text;
 
+use std::ffi::OsString;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
@@ -45,6 +46,61 @@ pub trait Cli: clap::Parser {
     fn default_log_level(&self) -> &'static str {
         "warn"
     }
+
+    /// Rewrites the spellings of an earlier release into today's, before
+    /// parsing, with a deprecation warning on stderr for each (kept for one
+    /// release; see CHANGELOG.md). The default keeps `args` as they are.
+    fn rewrite_deprecated(args: Vec<OsString>) -> Vec<OsString> {
+        args
+    }
+}
+
+/// A deprecated flag's rewrite, for [`Cli::rewrite_deprecated`]: replaces
+/// `--old` (and `--old=VALUE`) by `--new` in `args`, from the subcommand
+/// on, when `applies(subcommand, value)` holds, warning once on stderr.
+pub fn rename_flag(
+    tool: &str,
+    args: &mut [OsString],
+    old: &str,
+    new: &str,
+    applies: impl Fn(&str, Option<&str>) -> bool,
+) {
+    let sub = args
+        .iter()
+        .skip(1)
+        .find(|a| !a.to_string_lossy().starts_with('-'))
+        .map(|a| a.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut warned = false;
+    for i in 1..args.len() {
+        let a = args[i].to_string_lossy().into_owned();
+        if a == "--" {
+            break;
+        }
+        let (flag, inline) = match a.split_once('=') {
+            Some((f, v)) => (f.to_owned(), Some(v.to_owned())),
+            None => (a.clone(), None),
+        };
+        if flag != old {
+            continue;
+        }
+        let value = inline
+            .clone()
+            .or_else(|| args.get(i + 1).map(|v| v.to_string_lossy().into_owned()));
+        if !applies(&sub, value.as_deref()) {
+            continue;
+        }
+        args[i] = match inline {
+            Some(v) => format!("{new}={v}").into(),
+            None => new.into(),
+        };
+        if !warned {
+            eprintln!(
+                "{tool}: warning: {old} is deprecated here and will be removed in 0.3; use {new}"
+            );
+            warned = true;
+        }
+    }
 }
 
 /// The `main` of a tool: parses the command line (`--help` and `--version`
@@ -61,7 +117,8 @@ where
     C: Cli,
     F: FnOnce(&C, &ArgMatches, &mut dyn Write) -> anyhow::Result<Exit>,
 {
-    let matches = match C::command().try_get_matches() {
+    let args = C::rewrite_deprecated(std::env::args_os().collect());
+    let matches = match C::command().try_get_matches_from(args) {
         Ok(m) => m,
         Err(e) => {
             let _ = e.print();
@@ -82,4 +139,41 @@ where
     let outcome = command(&cli, &matches, &mut out);
     let flushed = out.flush();
     finish(tool, outcome, flushed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deprecated_flag_is_renamed_where_it_applies() {
+        let mut args: Vec<OsString> = [
+            "t",
+            "collect",
+            "--output",
+            "json",
+            "--format=ruby",
+            "--",
+            "--output",
+        ]
+        .map(OsString::from)
+        .to_vec();
+        rename_flag("t", &mut args, "--format", "--input-format", |sub, v| {
+            sub == "collect" && v != Some("json")
+        });
+        rename_flag("t", &mut args, "--output", "--format", |_, _| true);
+        assert_eq!(
+            args,
+            [
+                "t",
+                "collect",
+                "--format",
+                "json",
+                "--input-format=ruby",
+                "--",
+                "--output"
+            ]
+            .map(OsString::from)
+        );
+    }
 }

@@ -23,8 +23,9 @@ pub use cli_support::Format as EvalFormat;
 
 #[derive(Args, Debug)]
 pub struct EvaluateCmd {
-    /// The repository (bare repositories work too).
-    #[arg(long, value_name = "DIR", default_value = ".")]
+    /// The repository (bare repositories work too). Spelled `--repo`
+    /// before 0.2 (still read, with a warning).
+    #[arg(long = "root", value_name = "DIR", default_value = ".")]
     pub repo: PathBuf,
 
     /// How many commits of the first-parent history to replay.

@@ -43,7 +43,7 @@ Examples:
   test-impact select --base origin/main --format github-matrix --github-output
   test-impact explain my-crate --base origin/main
   test-impact shard --shards 4 --timings target/nextest/ci/junit.xml --base origin/main
-  test-impact evaluate --repo . --commits 100";
+  test-impact evaluate --root . --commits 100";
 
 /// Runs only the tests a git diff can affect.
 ///
@@ -114,6 +114,13 @@ pub fn main() -> ExitCode {
 impl cli_support::Cli for Cli {
     fn global(&self) -> &cli_support::GlobalArgs {
         &self.global
+    }
+
+    /// Before 0.2 the repository's directory was `--repo`; in every tool
+    /// `--repo` is now a GitHub repository, OWNER/NAME.
+    fn rewrite_deprecated(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+        cli_support::rename_flag("test-impact", &mut args, "--repo", "--root", |_, _| true);
+        args
     }
 }
 

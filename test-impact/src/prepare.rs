@@ -90,8 +90,9 @@ pub struct SelectArgs {
     #[arg(long, value_enum, default_value_t = OnMissingBase::Error, value_name = "WHAT")]
     pub on_missing_base: OnMissingBase,
 
-    /// The repository (any folder inside it).
-    #[arg(long, value_name = "DIR", default_value = ".")]
+    /// The repository (any folder inside it). Spelled `--repo` before 0.2
+    /// (still read, with a warning).
+    #[arg(long = "root", value_name = "DIR", default_value = ".")]
     pub repo: PathBuf,
 }
 

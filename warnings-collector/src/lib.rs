@@ -78,4 +78,18 @@ impl cli_support::Cli for Cli {
     fn global(&self) -> &cli_support::GlobalArgs {
         &self.global
     }
+
+    /// Before 0.2, `collect`, `baseline` and `check` took the logs' format
+    /// as `--format` and the output format as `--output`.
+    fn rewrite_deprecated(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+        const TOOL: &str = "warnings-collector";
+        let reads_logs = |sub: &str| matches!(sub, "collect" | "baseline" | "check");
+        cli_support::rename_flag(TOOL, &mut args, "--format", "--input-format", |sub, v| {
+            reads_logs(sub) && !matches!(v, Some("text" | "json" | "github"))
+        });
+        cli_support::rename_flag(TOOL, &mut args, "--output", "--format", |sub, _| {
+            matches!(sub, "collect" | "check")
+        });
+        args
+    }
 }

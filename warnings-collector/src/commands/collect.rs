@@ -44,7 +44,13 @@ pub struct InputArgs {
     pub jsonl: Vec<PathBuf>,
 
     /// The logs' format (and that of JUnit output); `auto` tries all.
-    #[arg(long, value_enum, default_value = "auto", value_name = "FORMAT")]
+    /// Spelled `--format` before 0.2 (still read, with a warning).
+    #[arg(
+        long = "input-format",
+        value_enum,
+        default_value = "auto",
+        value_name = "FORMAT"
+    )]
     pub format: LogFormat,
 
     /// The repository root: where CODEOWNERS is looked for, and what
@@ -95,7 +101,8 @@ pub struct CollectArgs {
 
     /// `text`: warnings per team; `json`: the warnings; `github`: workflow
     /// annotations for the most frequent warnings and a step summary.
-    #[arg(long, value_enum, default_value_t, value_name = "OUTPUT")]
+    /// Spelled `--output` before 0.2 (still read, with a warning).
+    #[arg(long = "format", value_enum, default_value_t, value_name = "FORMAT")]
     pub output: CollectOutput,
 
     /// `--output github`: annotate at most this many warnings, the most

@@ -63,7 +63,8 @@ pub struct CheckArgs {
     pub deny: bool,
 
     /// `text`: what grew, what was fixed, the verdict; `json`: one object.
-    #[arg(long, value_enum, default_value_t, value_name = "OUTPUT")]
+    /// Spelled `--output` before 0.2 (still read, with a warning).
+    #[arg(long = "format", value_enum, default_value_t, value_name = "FORMAT")]
     pub output: OutputFormat,
 
     #[command(flatten)]
