@@ -4,6 +4,7 @@
 //! so it can be tested without a process.
 
 pub mod commands;
+pub mod owners;
 pub mod render;
 pub mod report;
 pub mod tui;

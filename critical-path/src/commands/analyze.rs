@@ -13,9 +13,9 @@ use serde::Serialize;
 
 use super::{InputArgs, OutputFormat, default_jobs};
 use crate::Exit;
+use crate::owners::Owners;
 use crate::render::{self, Timeline};
 use crate::report::{Align, Table, bar, round, secs};
-use crate::tui::Owners;
 
 #[derive(Args, Debug)]
 pub struct AnalyzeArgs {
@@ -261,7 +261,7 @@ pub fn run(args: &AnalyzeArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
     };
 
     if args.svg.is_some() || args.trace.is_some() {
-        write_pictures(args, g, &path, &schedule, jobs)?;
+        write_pictures(args, g, &cpm, &path, &schedule, jobs)?;
     }
 
     match args.format {
@@ -670,6 +670,7 @@ fn abbreviate_chain(names: &[String]) -> String {
 fn write_pictures(
     args: &AnalyzeArgs,
     g: &ModuleGraph,
+    cpm: &Cpm,
     path: &CriticalPath,
     schedule: &Schedule,
     jobs: usize,
@@ -733,6 +734,7 @@ fn write_pictures(
     };
     let timeline = Timeline {
         graph: g,
+        cpm,
         path,
         slots: &slots,
         lanes,

@@ -6,7 +6,7 @@ use std::path::Path;
 use codeowners::{CodeOwners, Dialect};
 use depgraph::ModuleGraph;
 
-use crate::tui::Owners;
+use crate::owners::Owners;
 
 /// The owners of every module, by its `path` (a repository-relative
 /// directory, owned like the files directly in it), from a CODEOWNERS file in GitHub's

@@ -151,7 +151,7 @@ pub(crate) fn stack_blocks(t: &Timeline, px_per_s: f64) -> Vec<Block> {
 pub fn svg(t: &Timeline) -> String {
     let g = t.graph;
     let critical = t.critical_set();
-    let slack = slack(g);
+    let slack = slack(t);
     let lanes = t.lane_count();
     let makespan = t.makespan();
     let path_len: f64 = t.path.steps.iter().map(|s| s.span_s.max(0.0)).sum();
@@ -744,6 +744,7 @@ mod tests {
     ) -> Timeline<'a> {
         Timeline {
             graph: g,
+            cpm: Box::leak(Box::new(g.cpm())),
             path,
             slots: &sched.slots,
             lanes: sched.workers,
@@ -948,6 +949,7 @@ mod tests {
         let p = g.critical_path();
         let t = Timeline {
             graph: &g,
+            cpm: Box::leak(Box::new(g.cpm())),
             path: &p,
             slots: &slots,
             lanes: count,

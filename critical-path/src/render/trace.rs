@@ -73,7 +73,7 @@ fn other_data(t: &Timeline) -> Value {
 fn for_each_event(t: &Timeline, mut emit: impl FnMut(Value)) {
     let g = t.graph;
     let critical = t.critical_set();
-    let slack = slack(g);
+    let slack = slack(t);
     let lanes = t.lane_count();
     let n = t.drawn();
 
@@ -290,6 +290,7 @@ mod tests {
         let s = g.schedule(6);
         let t = Timeline {
             graph: &g,
+            cpm: Box::leak(Box::new(g.cpm())),
             path: &p,
             slots: &s.slots,
             lanes: 6,
@@ -339,6 +340,7 @@ mod tests {
         let slots = [slot(0.0, 2.0), slot(2.0, 3.0), slot(2.0, 2.0)];
         let t = Timeline {
             graph: &g,
+            cpm: Box::leak(Box::new(g.cpm())),
             path: &p,
             slots: &slots,
             lanes: 1,
@@ -368,6 +370,7 @@ mod tests {
         let s = g.schedule(2);
         let t = Timeline {
             graph: &g,
+            cpm: Box::leak(Box::new(g.cpm())),
             path: &p,
             slots: &s.slots,
             lanes: 2,
@@ -399,6 +402,7 @@ mod tests {
         ];
         let t = Timeline {
             graph: &g,
+            cpm: Box::leak(Box::new(g.cpm())),
             path: &p,
             slots: &slots,
             lanes: 1,

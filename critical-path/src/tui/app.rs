@@ -11,8 +11,9 @@
 //! presses on a 100,000-module graph costs one recomputation per result the
 //! user can still see, and the UI never waits for one.
 
+pub use crate::owners::Owners;
 use std::cell::Cell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::time::{Duration, Instant};
@@ -210,69 +211,6 @@ fn busy_histogram(slots: &[Slot], horizon_s: f64) -> Vec<f64> {
         *b += running;
     }
     busy
-}
-
-/// The owner teams of every module, from CODEOWNERS: teams interned and
-/// sorted, so filtering 100,000 modules compares integers.
-#[derive(Debug)]
-pub struct Owners {
-    teams: Vec<String>,
-    of_module: Vec<Box<[u32]>>,
-}
-
-impl Owners {
-    /// Owners of each module's [`depgraph::Module::path`] (none without a
-    /// path), as `owners_of` reports them for a repository-relative path.
-    pub fn build(g: &ModuleGraph, owners_of: impl Fn(&str) -> Vec<String>) -> Owners {
-        let mut index: HashMap<String, u32> = HashMap::new();
-        let mut teams: Vec<String> = Vec::new();
-        let mut of_module: Vec<Box<[u32]>> = g
-            .modules()
-            .map(|m| {
-                let Some(path) = &m.path else {
-                    return Box::default();
-                };
-                owners_of(path)
-                    .into_iter()
-                    .map(|t| {
-                        *index.entry(t).or_insert_with_key(|t| {
-                            teams.push(t.clone());
-                            (teams.len() - 1) as u32
-                        })
-                    })
-                    .collect()
-            })
-            .collect();
-        // Alphabetical, so `o` cycles in a predictable order.
-        let mut order: Vec<u32> = (0..teams.len() as u32).collect();
-        order.sort_by(|&a, &b| teams[a as usize].cmp(&teams[b as usize]));
-        let mut rank = vec![0u32; teams.len()];
-        for (r, &t) in order.iter().enumerate() {
-            rank[t as usize] = r as u32;
-        }
-        for owners in &mut of_module {
-            for t in owners.iter_mut() {
-                *t = rank[*t as usize];
-            }
-        }
-        let teams = order.iter().map(|&t| teams[t as usize].clone()).collect();
-        Owners { teams, of_module }
-    }
-
-    pub fn teams(&self) -> &[String] {
-        &self.teams
-    }
-
-    /// The owners of a module, as named in CODEOWNERS.
-    pub fn of(&self, id: ModuleId) -> impl Iterator<Item = &str> {
-        self.of_module[id.index()]
-            .iter()
-            .map(|&t| self.teams[t as usize].as_str())
-    }
-
-    fn owns(&self, team: usize, id: ModuleId) -> bool {
-        self.of_module[id.index()].contains(&(team as u32))
-    }
 }
 
 /// What a key press currently means.
@@ -547,7 +485,7 @@ impl App {
 
     pub fn owner_filter(&self) -> Option<&str> {
         let t = self.owner_filter?;
-        Some(self.owners.as_ref()?.teams[t].as_str())
+        Some(self.owners.as_ref()?.teams()[t].as_str())
     }
 
     /// The module's duration, what-if changes included (also while they are
@@ -949,7 +887,7 @@ impl App {
             self.status = Some("no owners: start with --codeowners FILE to filter by team".into());
             return;
         };
-        let n = owners.teams.len();
+        let n = owners.teams().len();
         if n == 0 {
             self.status = Some("CODEOWNERS names no owner for any module".into());
             return;
@@ -960,7 +898,7 @@ impl App {
             Some(_) => None,
         };
         self.status = Some(match self.owner_filter {
-            Some(t) => format!("owner {} ({}/{n}); o: next team", owners.teams[t], t + 1),
+            Some(t) => format!("owner {} ({}/{n}); o: next team", owners.teams()[t], t + 1),
             None => "all owners".into(),
         });
         self.selected = [0; 3];
