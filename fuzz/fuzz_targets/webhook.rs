@@ -1,0 +1,119 @@
+//! What `deferred-compliance serve` does with a webhook delivery before it
+//! is stored and handled, all of it synchronous: the `X-Hub-Signature-256`
+//! check, the body as JSON, `Engine::wants`, then the engine's first
+//! steps on the payload (the run of a `workflow_run` event as `api::Run`,
+//! its workflow's jobs in a fixed config, the fields of the other events).
+//!
+//! The first byte picks the `X-GitHub-Event` name (`% 5`) and how the
+//! delivery is signed (`/ 5 % 3`): correctly, with the body's first line
+//! as the header (a fuzzed header), or not at all.
+#![no_main]
+
+use std::sync::OnceLock;
+
+use ci_toolkit_fuzz::split_selector;
+use deferred_compliance::api::Run;
+use deferred_compliance::config::Config;
+use deferred_compliance::engine::Engine;
+use deferred_compliance::signature::{WebhookSecret, sign};
+use libfuzzer_sys::fuzz_target;
+use serde_json::Value;
+
+const EVENTS: [&str; 5] = [
+    "workflow_run",
+    "deployment_protection_rule",
+    "issues",
+    "ping",
+    "push",
+];
+const SECRET: &[u8] = b"It's a Secret to Everybody";
+
+fn config() -> &'static Config {
+    static CONFIG: OnceLock<Config> = OnceLock::new();
+    CONFIG.get_or_init(|| {
+        Config::parse(
+            "repository = \"octo-org/octo-repo\"\n\
+             [[job]]\nworkflow = \"build.yml\"\n\
+             [[job]]\nworkflow = \"build.yml\"\njob = \"test\"\n",
+        )
+        .expect("the fuzz target's config parses")
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((sel, rest)) = split_selector(data) else {
+        return;
+    };
+    let event = EVENTS[usize::from(sel) % EVENTS.len()];
+    let secret = WebhookSecret::new(SECRET);
+    let body = match sel / 5 % 3 {
+        0 => {
+            let header = sign(SECRET, rest);
+            assert!(secret.verify(Some(header.as_bytes()), rest).is_ok());
+            rest
+        }
+        1 => {
+            let (header, body) = match rest.iter().position(|&b| b == b'\n') {
+                Some(i) => (&rest[..i], &rest[i + 1..]),
+                None => (rest, &b""[..]),
+            };
+            // A fuzzed header is accepted only if it is the signature.
+            let ok = secret.verify(Some(header), body).is_ok();
+            assert_eq!(ok, header == sign(SECRET, body).as_bytes());
+            if !ok {
+                return;
+            }
+            body
+        }
+        _ => {
+            assert!(secret.verify(None, rest).is_err());
+            return;
+        }
+    };
+    if event == "ping" {
+        return;
+    }
+    let Ok(payload) = serde_json::from_slice::<Value>(body) else {
+        return;
+    };
+    if !Engine::wants(event, &payload) {
+        return;
+    }
+    let _ = payload
+        .pointer("/repository/full_name")
+        .and_then(Value::as_str);
+    match event {
+        "workflow_run" => {
+            let Ok(run) = serde_json::from_value::<Run>(payload["workflow_run"].clone()) else {
+                return;
+            };
+            let _ = run.finished_at();
+            let path = run
+                .path
+                .clone()
+                .or_else(|| {
+                    payload
+                        .pointer("/workflow/path")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                })
+                .unwrap_or_default();
+            let _ = config().jobs_of_workflow(&path).count();
+            // What the store keeps and a retry reads back is the same run.
+            let again: Run = serde_json::from_value(serde_json::to_value(&run).unwrap())
+                .expect("a run read back");
+            assert_eq!(again, run);
+        }
+        "deployment_protection_rule" => {
+            let _ = payload.pointer("/environment").and_then(Value::as_str);
+            let _ = payload
+                .pointer("/deployment_callback_url")
+                .and_then(Value::as_str);
+        }
+        "issues" => {
+            let _ = payload.pointer("/issue/number").and_then(Value::as_u64);
+            let _ = payload.pointer("/issue/user/login").and_then(Value::as_str);
+        }
+        _ => {}
+    }
+});
