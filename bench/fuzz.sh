@@ -104,6 +104,10 @@ seed_all() {
   fi
 }
 
+# libgit2 and SQLite (bundled C) define the same static tables in two
+# objects; ASan would stop at start-up with a false odr-violation
+# (cargo fuzz run sets the same option).
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_odr_violation=0}
 mkdir -p fuzz/out
 run_one() {
   local t=$1 log=$ROOT/fuzz/out/$1.log art=$ROOT/fuzz/artifacts/$1/ pid rc
