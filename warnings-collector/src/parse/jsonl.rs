@@ -3,7 +3,7 @@
 //! "category": "deprecation"}`. `message` is required; `category` is
 //! `deprecation` (the default) or `warning`.
 
-use cli_support::one_line;
+use cli_support::{escape_controls, one_line};
 use serde::Deserialize;
 
 use crate::warning::{Category, Found};
@@ -42,7 +42,8 @@ pub fn parse(name: &str, text: &str, out: &mut Vec<Found>, diags: &mut Vec<Strin
             Err(e) => diags.push(format!(
                 "{name}:{}: {}; expected a JSON object {{\"message\", \"file\", \"line\", \"test\"}} (line skipped)",
                 i + 1,
-                e
+                // serde quotes the bad value, which may hold a line break.
+                escape_controls(&e.to_string())
             )),
         }
     }
@@ -51,6 +52,24 @@ pub fn parse(name: &str, text: &str, out: &mut Vec<Found>, diags: &mut Vec<Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `jsonl` fuzz target: serde's "unknown variant" error
+    /// quotes the value, and an escaped line break in it split the
+    /// diagnostic over two lines.
+    #[test]
+    fn a_bad_value_with_a_line_break_is_one_diagnostic_line() {
+        let (mut out, mut diags) = (Vec::new(), Vec::new());
+        parse(
+            "w.jsonl",
+            "{\"message\":\"m\",\"category\":\"warnn\\nwarning\"}\n",
+            &mut out,
+            &mut diags,
+        );
+        assert!(out.is_empty());
+        assert_eq!(diags.len(), 1);
+        assert!(!diags[0].contains('\n'), "{}", diags[0]);
+        assert!(diags[0].starts_with("w.jsonl:1: "), "{}", diags[0]);
+    }
 
     #[test]
     fn records_and_a_truncated_line() {
