@@ -279,16 +279,7 @@ impl Engine {
             "workflow_run" => {
                 let run: Run = serde_json::from_value(payload["workflow_run"].clone())
                     .context("the event's `workflow_run` is not a workflow run")?;
-                let path = run
-                    .path
-                    .clone()
-                    .or_else(|| {
-                        payload
-                            .pointer("/workflow/path")
-                            .and_then(Value::as_str)
-                            .map(str::to_owned)
-                    })
-                    .unwrap_or_default();
+                let path = workflow_path(&run, payload);
                 let specs: Vec<&JobSpec> = self.cfg.jobs_of_workflow(&path).collect();
                 if specs.is_empty() {
                     return Ok(Vec::new());
@@ -1628,6 +1619,20 @@ fn run_id_of_callback(url: &str) -> Option<u64> {
 
 fn round_minutes(d: std::time::Duration) -> std::time::Duration {
     std::time::Duration::from_secs(d.as_secs() / 60 * 60)
+}
+
+/// The workflow file a `workflow_run` event's run belongs to: the run's
+/// own `path`, else the event's `workflow.path`; empty when neither says.
+pub fn workflow_path(run: &Run, payload: &Value) -> String {
+    run.path
+        .clone()
+        .or_else(|| {
+            payload
+                .pointer("/workflow/path")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

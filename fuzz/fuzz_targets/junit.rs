@@ -4,29 +4,15 @@
 //! (`read_timings`, which also takes a native JSON graph).
 #![no_main]
 
-use ci_toolkit_fuzz::{scratch_file, split_selector};
+use ci_toolkit_fuzz::{log_format, scratch_file, split_selector};
 use libfuzzer_sys::fuzz_target;
-use warnings_collector::parse::{LogFormat, junit};
-
-const FORMATS: [LogFormat; 11] = [
-    LogFormat::Auto,
-    LogFormat::Ruby,
-    LogFormat::Rails,
-    LogFormat::Python,
-    LogFormat::Node,
-    LogFormat::Javac,
-    LogFormat::Maven,
-    LogFormat::Kotlin,
-    LogFormat::Gradle,
-    LogFormat::Cargo,
-    LogFormat::Go,
-];
+use warnings_collector::parse::junit;
 
 fuzz_target!(|data: &[u8]| {
     let Some((sel, bytes)) = split_selector(data) else {
         return;
     };
-    let format = FORMATS[usize::from(sel) % FORMATS.len()];
+    let format = log_format(sel);
     let (mut out, mut diags) = (Vec::new(), Vec::new());
     junit::parse("junit.xml", bytes, format, &mut out, &mut diags);
     for d in &diags {

@@ -88,16 +88,7 @@ fuzz_target!(|data: &[u8]| {
                 return;
             };
             let _ = run.finished_at();
-            let path = run
-                .path
-                .clone()
-                .or_else(|| {
-                    payload
-                        .pointer("/workflow/path")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned)
-                })
-                .unwrap_or_default();
+            let path = deferred_compliance::engine::workflow_path(&run, &payload);
             let _ = config().jobs_of_workflow(&path).count();
             // What the store keeps and a retry reads back is the same run.
             let again: Run = serde_json::from_value(serde_json::to_value(&run).unwrap())

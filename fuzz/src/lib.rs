@@ -31,3 +31,10 @@ pub fn scratch_file(name: &str, bytes: &[u8]) -> PathBuf {
 pub fn split_selector(data: &[u8]) -> Option<(u8, &[u8])> {
     data.split_first().map(|(b, rest)| (*b, rest))
 }
+
+/// The log format a selector byte picks: every variant of `LogFormat`, in
+/// declaration order (what `bench/fuzz.sh` prefixes each seed with).
+pub fn log_format(sel: u8) -> warnings_collector::parse::LogFormat {
+    let all = <warnings_collector::parse::LogFormat as clap::ValueEnum>::value_variants();
+    all[usize::from(sel) % all.len()]
+}
