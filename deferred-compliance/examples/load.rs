@@ -19,9 +19,6 @@
 //!
 //! Usage: load SERVER_BINARY [DELIVERIES] [RATE_PER_SECOND]
 
-#[path = "../../tests/support/fake_github.rs"]
-mod fake_github;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
@@ -29,7 +26,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use fake_github::{FakeConfig, FakeGitHub, FakeSlack, RunSpec};
+use fake_services::{FakeConfig, FakeGitHub, FakeSlack, RunSpec};
 use hmac::Mac;
 use serde_json::json;
 

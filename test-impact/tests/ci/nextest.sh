@@ -8,7 +8,7 @@
 # selected packages' tests as `cargo nextest list --workspace` lists them,
 # and the cargo recipe must test the same packages, or run no cargo at all.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../../.."
 root=$PWD
 export CARGO_TERM_COLOR=never
 

@@ -2,15 +2,12 @@
 //! scenarios run against, checked on their own with plain HTTP/1.1 over a
 //! `TcpStream`: if the fake is wrong, the scenarios prove nothing.
 
-#[path = "support/fake_github.rs"]
-mod fake_github;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use fake_github::{FakeConfig, FakeGitHub, FakeSlack, IssueEvent, PullSpec, RunSpec};
+use fake_services::{FakeConfig, FakeGitHub, FakeSlack, IssueEvent, PullSpec, RunSpec};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "ghp_selftest";

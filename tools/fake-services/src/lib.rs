@@ -18,8 +18,6 @@
 //! requests, other repositories, directory listings, and whether a run
 //! really waits on the environment a protection rule answer names.
 
-#![allow(dead_code)]
-
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};

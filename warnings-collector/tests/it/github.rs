@@ -1,17 +1,14 @@
 //! `warnings-collector file-issues` against the project's fake GitHub API
-//! (`tests/support/fake_github.rs`) on loopback: a stateful server holding
+//! (the `fake-services` crate, `tools/fake-services`) on loopback: a stateful server holding
 //! issues, labels and comments, checking the token, paginating with `Link`
 //! headers, and able to answer with GitHub's rate limits. The real binary
 //! runs against it with `GITHUB_API_URL` pointing at it.
-
-#[path = "support/fake_github.rs"]
-mod fake_github;
 
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use fake_github::{FakeConfig, FakeGitHub, IssueState, LoggedRequest};
+use fake_services::{FakeConfig, FakeGitHub, IssueState, LoggedRequest};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "ghp_fakeTOKEN_7d3e91a0";

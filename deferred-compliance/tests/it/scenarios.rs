@@ -1,15 +1,12 @@
 //! End-to-end scenarios of `deferred-compliance`: the real binary against
 //! a stateful fake GitHub API and a fake Slack webhook, both on loopback
-//! (tests/support/fake_github.rs). The clock is set with `--now`.
-
-#[path = "support/fake_github.rs"]
-mod fake_github;
+//! (the `fake-services` crate, tools/fake-services). The clock is set with `--now`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use chrono::{DateTime, Duration, Utc};
-use fake_github::{FakeConfig, FakeGitHub, FakeSlack, PullSpec, RunSpec};
+use fake_services::{FakeConfig, FakeGitHub, FakeSlack, PullSpec, RunSpec};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "ghp_fakeToken0123456789";
@@ -203,7 +200,7 @@ impl World {
         (o.status.code().unwrap(), stdout(&o) + &stderr(&o))
     }
 
-    fn open_issues(&self) -> Vec<fake_github::IssueState> {
+    fn open_issues(&self) -> Vec<fake_services::IssueState> {
         self.gh
             .issues()
             .into_iter()
@@ -246,7 +243,7 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn comments_with(issue: &fake_github::IssueState, needle: &str) -> usize {
+fn comments_with(issue: &fake_services::IssueState, needle: &str) -> usize {
     issue.comments.iter().filter(|c| c.contains(needle)).count()
 }
 

@@ -1485,10 +1485,7 @@ fn cargo_workspace_history_never_misses_what_determinator_marks() {
 // --base last-green: the base is the newest commit on the branch whose run
 // of a workflow succeeded, asked of the stateful fake GitHub on loopback.
 
-#[path = "support/fake_github.rs"]
-mod fake_github;
-
-use fake_github::{FakeConfig, FakeGitHub, RunSpec};
+use fake_services::{FakeConfig, FakeGitHub, RunSpec};
 
 /// The token the fake accepts (`FakeConfig::default`).
 const LAST_GREEN_TOKEN: &str = "ghp_fakeToken0123456789";

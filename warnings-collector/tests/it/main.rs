@@ -1,0 +1,5 @@
+//! warnings-collector's integration tests, one binary: the real binary on
+//! real logs, and `file-issues` against the fake GitHub API on loopback.
+
+mod collect;
+mod github;
