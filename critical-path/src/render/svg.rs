@@ -968,6 +968,47 @@ mod tests {
         assert!(out.contains("critical path 10.0 s"));
     }
 
+    /// Every part of the picture on a graph small enough to read: a
+    /// step whose dependent waits only for its metadata, two modules too
+    /// short to draw that merge into one bar, slack, links across lanes, a
+    /// name to escape.
+    #[test]
+    fn snapshot_of_a_small_svg() {
+        let mut b = depgraph::GraphBuilder::new();
+        let mut core = depgraph::Module::new("core", 2.0);
+        core.path = Some("libs/core".into());
+        core.metadata_s = Some(1.0);
+        b.add(core, vec![]);
+        b.add(depgraph::Module::new("tiny-a", 0.001), vec![]);
+        b.add(depgraph::Module::new("tiny-b", 0.001), vec![]);
+        b.add(
+            depgraph::Module::new("util", 1.5),
+            vec![depgraph::Dep::full("core")],
+        );
+        b.add(
+            depgraph::Module::new("net <&>", 4.0),
+            vec![depgraph::Dep::metadata("core")],
+        );
+        b.add(
+            depgraph::Module::new("app", 3.25),
+            vec![
+                depgraph::Dep::full("net <&>"),
+                depgraph::Dep::full("util"),
+            ],
+        );
+        let g = b.build().unwrap();
+        let p = g.critical_path();
+        let s = g.schedule(2);
+        let mut t = timeline(&g, &p, &s);
+        t.title = "small".into();
+        let out = svg(&t);
+        assert!(out.starts_with("<svg") && out.ends_with("</svg>\n"));
+        // One element a line, so a change reads as a diff.
+        insta::with_settings!({prepend_module_to_snapshot => false}, {
+            insta::assert_snapshot!("small_svg", out.replace("><", ">\n<"));
+        });
+    }
+
     #[test]
     fn empty_graph_renders() {
         let g = graph(&[]);
