@@ -148,367 +148,147 @@ pub(crate) fn stack_blocks(t: &Timeline, px_per_s: f64) -> Vec<Block> {
 }
 
 /// The SVG picture of a timeline. See the module docs.
+///
+/// Lays the picture out (`Layout`), then draws it section by section.
+/// The analysis comes with the timeline (the path, the schedule, the slack
+/// of its [`Cpm`](depgraph::Cpm)); none of it is computed again here.
 pub fn svg(t: &Timeline) -> String {
-    let g = t.graph;
-    let critical = t.critical_set();
-    let slack = slack(t);
-    let lanes = t.lane_count();
-    let makespan = t.makespan();
-    let path_len: f64 = t.path.steps.iter().map(|s| s.span_s.max(0.0)).sum();
-    let x0 = PAD + GUTTER;
-    let plot_w = WIDTH - x0 - PAD;
+    let l = Layout::new(t);
+    let bars = gantt_bars(t, &t.critical_set(), l.gantt_scale);
+    let merged = Merged::of(&bars);
 
     let mut o = String::with_capacity(64 * 1024);
-    let mut y;
-
-    // --- Heading ---------------------------------------------------------
-    let mut head = String::new();
-    let _ = write!(
-        head,
-        "{} modules · {} dependencies · {} of work · critical path {}",
-        thousands(g.len()),
-        thousands(g.edge_count()),
-        secs_short(g.total_work()),
-        secs_short(t.path.length_s),
-    );
-    if t.drawn() > 0 {
-        let _ = write!(
-            head,
-            " · makespan {} ({})",
-            secs_short(makespan),
-            t.schedule_label
-        );
-    }
-
-    // --- Critical path stack ---------------------------------------------
-    let mut body = String::with_capacity(64 * 1024);
-    y = 92.0;
-    let _ = write!(
-        body,
-        r#"<text class="h" x="{PAD}" y="{y}">Critical path · {} · {} module{}</text>"#,
-        secs_short(t.path.length_s),
-        thousands(t.path.steps.len()),
-        if t.path.steps.len() == 1 { "" } else { "s" },
-    );
-    let _ = write!(
-        body,
-        r#"<text class="n" x="{}" y="{y}" text-anchor="end">the chain of dependencies that bounds the build, however many jobs run</text>"#,
-        WIDTH - PAD
-    );
-    y += 12.0;
-    let stack_h = 46.0;
-    let stack_scale = if path_len > 0.0 {
-        plot_w / path_len
-    } else {
-        0.0
-    };
-    if t.path.steps.is_empty() {
-        let _ = write!(
-            body,
-            r#"<text class="n" x="{x0}" y="{}">empty graph: no critical path</text>"#,
-            y + 26.0
-        );
-    }
-    for (k, b) in stack_blocks(t, stack_scale).iter().enumerate() {
-        let bx = x0 + b.offset_s * stack_scale;
-        let bw = (b.span_s * stack_scale).max(1.0);
-        let first = &t.path.steps[b.steps.start];
-        let mut tip = String::new();
-        let class;
-        let mut label = None;
-        if b.steps.len() == 1 {
-            let m = g.module(first.module);
-            class = if k % 2 == 0 { "k0" } else { "k1" };
-            let _ = write!(
-                tip,
-                "{}\n{} on the path (step {} of {}), from {} to {}",
-                m.name,
-                secs_short(first.span_s),
-                b.steps.start + 1,
-                t.path.steps.len(),
-                secs_short(first.start_s),
-                secs_short(first.start_s + first.span_s),
-            );
-            if first.span_s < m.duration_s {
-                let _ = write!(
-                    tip,
-                    "\nbuilds in {}; the next step waits only for its metadata",
-                    secs_short(m.duration_s)
-                );
-            }
-            if let Some(p) = &m.path {
-                let _ = write!(tip, "\n{p}");
-            }
-            label = Some((m.name.as_str(), secs_short(first.span_s)));
-        } else {
-            class = "cm";
-            let _ = write!(
-                tip,
-                "{} steps too short to draw one by one ({} … {})\n{} together",
-                b.steps.len(),
-                g.name(first.module),
-                g.name(t.path.steps[b.steps.end - 1].module),
-                secs_short(b.span_s),
-            );
-        }
-        let _ = write!(
-            body,
-            r#"<rect class="{class}" x="{}" y="{y}" width="{}" height="{stack_h}" rx="2"><title>{}</title></rect>"#,
-            f1(bx),
-            f1(bw),
-            esc(&tip)
-        );
-        if let Some((name, secs)) = label
-            && let Some(name) = fit(name, bw, 12.0 * BOLD)
-        {
-            let _ = write!(
-                body,
-                r#"<text class="bl" x="{}" y="{}">{}</text>"#,
-                f1(bx + 5.0),
-                y + 19.0,
-                esc(&name)
-            );
-            if let Some(secs) = fit(&secs, bw, 11.0) {
-                let _ = write!(
-                    body,
-                    r#"<text class="bs" x="{}" y="{}">{}</text>"#,
-                    f1(bx + 5.0),
-                    y + 35.0,
-                    esc(&secs)
-                );
-            }
-        }
-    }
-    y += stack_h;
-    if path_len > 0.0 {
-        axis(&mut body, x0, plot_w, y, y, path_len, stack_scale, false);
-    }
-    y += 52.0;
-
-    // --- Gantt chart -----------------------------------------------------
-    let t_end = makespan.max(t.path.length_s).max(1e-9);
-    let gantt_scale = plot_w / t_end;
-    let bars = gantt_bars(t, &critical, gantt_scale);
-    let merged: usize = bars.iter().filter(|b| b.count > 1).map(|b| b.count).sum();
-    let merged_bars = bars.iter().filter(|b| b.count > 1).count();
-
-    let _ = write!(
-        body,
-        r#"<text class="h" x="{PAD}" y="{y}">Schedule · {} · {}</text>"#,
-        esc(&t.schedule_label),
-        secs_short(makespan)
-    );
-    legend(&mut body, y, merged > 0);
-    y += 14.0;
-
-    let row_h = (560.0 / lanes as f64).floor().clamp(4.0, 30.0);
-    let gap = if row_h >= 12.0 {
-        3.0
-    } else if row_h >= 6.0 {
-        1.0
-    } else {
-        0.0
-    };
-    let gantt_top = y + 16.0;
-    let gantt_h = row_h * lanes as f64;
-    let gantt_bottom = gantt_top + gantt_h;
-
-    // Stripes and lane numbers.
-    let label_every = (14.0 / row_h).ceil().max(1.0) as usize;
-    for lane in 0..lanes {
-        let ly = gantt_top + lane as f64 * row_h;
-        if lane % 2 == 1 {
-            let _ = write!(
-                body,
-                r#"<rect class="z" x="{x0}" y="{}" width="{}" height="{}"/>"#,
-                f1(ly),
-                f1(plot_w),
-                f1(row_h)
-            );
-        }
-        if lane % label_every == 0 {
-            let _ = write!(
-                body,
-                r#"<text class="ax" x="{}" y="{}" text-anchor="end">{}</text>"#,
-                x0 - 8.0,
-                f1(ly + row_h / 2.0 + 4.0),
-                lane + 1
-            );
-        }
-    }
-    let _ = write!(
-        body,
-        r#"<text class="ax" x="{}" y="{}" text-anchor="end">job</text>"#,
-        x0 - 8.0,
-        gantt_top - 6.0
-    );
-    // Grid and axis below the bars.
-    axis(
-        &mut body,
-        x0,
-        plot_w,
-        gantt_top,
-        gantt_bottom,
-        t_end,
-        gantt_scale,
-        true,
-    );
-
+    document_head(&mut o, t, &l);
+    critical_path_stack(&mut o, t, &l);
+    schedule_heading(&mut o, t, &l, merged);
+    lanes(&mut o, &l);
+    let slack = slack(t);
     for b in &bars {
-        let bx = x0 + b.start_s * gantt_scale;
-        let bw = ((b.end_s - b.start_s) * gantt_scale).max(1.0);
-        let by = gantt_top + b.lane as f64 * row_h + gap / 2.0;
-        let bh = row_h - gap;
-        let class = match (b.critical, b.count > 1) {
-            (true, false) => "c",
-            (true, true) => "cm",
-            (false, false) => "o",
-            (false, true) => "om",
-        };
-        let mut tip = String::new();
-        let mut label = None;
-        if b.count == 1 {
-            let m = g.module(b.first);
-            let _ = write!(
-                tip,
-                "{}\n{}: {} → {}, job {}",
-                m.name,
-                secs_short(m.duration_s),
-                secs_short(b.start_s),
-                secs_short(b.end_s),
-                b.lane + 1
-            );
-            if b.critical {
-                tip.push_str("\non the critical path");
-            } else {
-                let _ = write!(tip, "\nslack {}", secs_short(slack[b.first.index()]));
-            }
-            if let Some(p) = &m.path {
-                let _ = write!(tip, "\n{p}");
-            }
-            label = Some(m.name.as_str());
+        gantt_bar(&mut o, t, &l, b, &slack);
+    }
+    critical_chain(&mut o, t, &l);
+    critical_path_marker(&mut o, t, &l);
+    notes(&mut o, t, &l, merged);
+    o.push_str("</svg>\n");
+    o
+}
+
+/// Height of the critical-path stack's blocks.
+const STACK_H: f64 = 46.0;
+
+/// Where every part of the picture goes, worked out from the timeline
+/// before anything is drawn: the scales, the lanes' rows, the baselines.
+#[derive(Clone, Debug, PartialEq)]
+struct Layout {
+    /// Left edge of both plots (the stack and the Gantt chart), after the
+    /// lane numbers.
+    x0: f64,
+    plot_w: f64,
+    /// End of the schedule (0 without slots).
+    makespan: f64,
+    /// Length of the stack: the sum of the path's spans.
+    path_len: f64,
+    /// Pixels per second of the stack (0 for an empty path).
+    stack_scale: f64,
+    /// Baseline of the stack's heading.
+    stack_heading_y: f64,
+    /// Top of the stack's blocks.
+    stack_top: f64,
+    /// Baseline of the schedule's heading and legend.
+    schedule_heading_y: f64,
+    /// End of the Gantt chart's time axis: the makespan or the critical
+    /// path, whichever is longer.
+    t_end: f64,
+    /// Pixels per second of the Gantt chart.
+    gantt_scale: f64,
+    lanes: usize,
+    /// Height of a lane, and the room left between the bars of two lanes.
+    row_h: f64,
+    gap: f64,
+    gantt_top: f64,
+    gantt_bottom: f64,
+    /// Baseline of the notes under the chart.
+    notes_y: f64,
+    height: f64,
+}
+
+impl Layout {
+    fn new(t: &Timeline) -> Self {
+        let x0 = PAD + GUTTER;
+        let plot_w = WIDTH - x0 - PAD;
+        let makespan = t.makespan();
+        let path_len: f64 = t.path.steps.iter().map(|s| s.span_s.max(0.0)).sum();
+        let stack_scale = if path_len > 0.0 {
+            plot_w / path_len
         } else {
-            let _ = write!(
-                tip,
-                "{} modules too short to draw one by one{}\n{} of work, {} → {}, job {}",
-                b.count,
-                if b.critical {
-                    ", on the critical path"
-                } else {
-                    ""
-                },
-                secs_short(b.work_s),
-                secs_short(b.start_s),
-                secs_short(b.end_s),
-                b.lane + 1
-            );
-        }
-        let _ = write!(
-            body,
-            r#"<rect class="{class}" x="{}" y="{}" width="{}" height="{}"><title>{}</title></rect>"#,
-            f1(bx),
-            f1(by),
-            f1(bw),
-            f1(bh),
-            esc(&tip)
-        );
-        if let Some(name) = label
-            && bh >= 13.0
-            && let Some(name) = fit(name, bw, if b.critical { 10.5 * BOLD } else { 10.5 })
-        {
-            let _ = write!(
-                body,
-                r#"<text class="{}" x="{}" y="{}">{}</text>"#,
-                if b.critical { "glc" } else { "gl" },
-                f1(bx + 4.0),
-                f1(by + bh / 2.0 + 3.8),
-                esc(&name)
-            );
-        }
-    }
-
-    // The critical chain: each step's bar linked to the next one's, so the
-    // eye can follow it across lanes (a long link is time spent waiting for
-    // a free job). Bars too narrow to see get no links.
-    let mut links = String::new();
-    // Along the lower part of the bars, under their labels.
-    let lane_mid = |lane: u32| gantt_top + lane as f64 * row_h + (row_h * 0.82).max(row_h - 5.0);
-    for w in t.path.steps.windows(2) {
-        let (Some(a), Some(b)) = (
-            t.slots[..t.drawn()].get(w[0].module.index()),
-            t.slots[..t.drawn()].get(w[1].module.index()),
-        ) else {
-            continue;
+            0.0
         };
-        // Only between bars one can see (a huge schedule squeezes them).
-        if (a.end_s - a.start_s).min(b.end_s - b.start_s) * gantt_scale < MIN_BAR_PX {
-            continue;
-        }
-        // Where the next step may start: the end, or the metadata point.
-        let ready = a.start_s + w[0].span_s;
-        let _ = write!(
-            links,
-            "M{} {}L{} {}",
-            f1(x0 + ready * gantt_scale),
-            f1(lane_mid(a.worker)),
-            f1(x0 + b.start_s * gantt_scale),
-            f1(lane_mid(b.worker))
-        );
-    }
-    if !links.is_empty() {
-        let _ = write!(body, r#"<path class="ln" d="{links}"/>"#);
-    }
-
-    // Critical path length: the bound the schedule tries to reach.
-    if t.path.length_s > 0.0 {
-        let cx = x0 + t.path.length_s * gantt_scale;
-        let _ = write!(
-            body,
-            r#"<line class="cp" x1="{0}" y1="{1}" x2="{0}" y2="{2}"/>"#,
-            f1(cx),
-            f1(gantt_top - 4.0),
-            f1(gantt_bottom)
-        );
-        let (anchor, dx) = if cx - x0 > 220.0 {
-            ("end", -5.0)
+        let stack_heading_y = 92.0;
+        let stack_top = stack_heading_y + 12.0;
+        // Room under the stack for its axis.
+        let schedule_heading_y = stack_top + STACK_H + 52.0;
+        let t_end = makespan.max(t.path.length_s).max(1e-9);
+        let lanes = t.lane_count();
+        let row_h = (560.0 / lanes as f64).floor().clamp(4.0, 30.0);
+        let gap = if row_h >= 12.0 {
+            3.0
+        } else if row_h >= 6.0 {
+            1.0
         } else {
-            ("start", 5.0)
+            0.0
         };
-        let _ = write!(
-            body,
-            r##"<text class="ax" x="{}" y="{}" text-anchor="{anchor}" style="fill:#c2410c">critical path {}</text>"##,
-            f1(cx + dx),
-            f1(gantt_top - 5.0),
-            secs_short(t.path.length_s)
-        );
+        // Room under the heading for the "job" label and the path's marker.
+        let gantt_top = schedule_heading_y + 14.0 + 16.0;
+        let gantt_bottom = gantt_top + row_h * lanes as f64;
+        let notes_y = gantt_bottom + 40.0;
+        Layout {
+            x0,
+            plot_w,
+            makespan,
+            path_len,
+            stack_scale,
+            stack_heading_y,
+            stack_top,
+            schedule_heading_y,
+            t_end,
+            gantt_scale: plot_w / t_end,
+            lanes,
+            row_h,
+            gap,
+            gantt_top,
+            gantt_bottom,
+            notes_y,
+            height: notes_y + PAD,
+        }
     }
-    y = gantt_bottom + 40.0;
 
-    // Notes.
-    let mut note = String::from("Hover a block for its module, times and slack.");
-    if merged > 0 {
-        let _ = write!(
-            note,
-            " {} modules shorter than {MIN_BAR_PX} px are merged into {} darker bar{}.",
-            thousands(merged),
-            thousands(merged_bars),
-            if merged_bars == 1 { "" } else { "s" }
-        );
+    /// Top of a lane's row.
+    fn lane_y(&self, lane: u32) -> f64 {
+        self.gantt_top + lane as f64 * self.row_h
     }
-    if t.slots.len() < g.len() {
-        let _ = write!(
-            note,
-            " {} modules have no slot and are not drawn.",
-            thousands(g.len() - t.slots.len())
-        );
-    }
-    let _ = write!(
-        body,
-        r#"<text class="n" x="{PAD}" y="{y}">{}</text>"#,
-        esc(&note)
-    );
-    let height = y + PAD;
+}
 
+/// The modules merged into bars: how many, and into how many bars.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Merged {
+    modules: usize,
+    bars: usize,
+}
+
+impl Merged {
+    fn of(bars: &[Bar]) -> Self {
+        let merged = bars.iter().filter(|b| b.count > 1);
+        Merged {
+            modules: merged.clone().map(|b| b.count).sum(),
+            bars: merged.count(),
+        }
+    }
+}
+
+/// `<svg>`, its title and style, the background, and the heading with the
+/// summary line.
+fn document_head(o: &mut String, t: &Timeline, l: &Layout) {
+    let height = l.height;
     let _ = write!(
         o,
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}">"#
@@ -523,11 +303,375 @@ pub fn svg(t: &Timeline) -> String {
         o,
         r##"<rect width="100%" height="100%" fill="#fff"/><text class="t" x="{PAD}" y="38">{}</text><text class="s" x="{PAD}" y="60">{}</text>"##,
         esc(&t.title),
-        esc(&head)
+        esc(&summary(t, l.makespan))
     );
-    o.push_str(&body);
-    o.push_str("</svg>\n");
-    o
+}
+
+/// The line under the title: the graph's size and work, the critical path,
+/// and the makespan of the schedule drawn.
+fn summary(t: &Timeline, makespan: f64) -> String {
+    let g = t.graph;
+    let mut s = format!(
+        "{} modules · {} dependencies · {} of work · critical path {}",
+        thousands(g.len()),
+        thousands(g.edge_count()),
+        secs_short(g.total_work()),
+        secs_short(t.path.length_s),
+    );
+    if t.drawn() > 0 {
+        let _ = write!(
+            s,
+            " · makespan {} ({})",
+            secs_short(makespan),
+            t.schedule_label
+        );
+    }
+    s
+}
+
+/// The critical path as a stack of blocks, one per step (or per run of
+/// steps too short to draw), with its heading and time axis.
+fn critical_path_stack(o: &mut String, t: &Timeline, l: &Layout) {
+    let (x0, y) = (l.x0, l.stack_heading_y);
+    let steps = t.path.steps.len();
+    let _ = write!(
+        o,
+        r#"<text class="h" x="{PAD}" y="{y}">Critical path · {} · {} module{}</text>"#,
+        secs_short(t.path.length_s),
+        thousands(steps),
+        if steps == 1 { "" } else { "s" },
+    );
+    let _ = write!(
+        o,
+        r#"<text class="n" x="{}" y="{y}" text-anchor="end">the chain of dependencies that bounds the build, however many jobs run</text>"#,
+        WIDTH - PAD
+    );
+    if t.path.steps.is_empty() {
+        let _ = write!(
+            o,
+            r#"<text class="n" x="{x0}" y="{}">empty graph: no critical path</text>"#,
+            l.stack_top + 26.0
+        );
+    }
+    for (k, b) in stack_blocks(t, l.stack_scale).iter().enumerate() {
+        stack_block(o, t, l, k, b);
+    }
+    let axis_y = l.stack_top + STACK_H;
+    if l.path_len > 0.0 {
+        axis(
+            o,
+            x0,
+            l.plot_w,
+            axis_y,
+            axis_y,
+            l.path_len,
+            l.stack_scale,
+            false,
+        );
+    }
+}
+
+/// One block of the stack, the `k`th: alternating colours for single steps
+/// with their name and span inside when they fit, one colour for a run.
+fn stack_block(o: &mut String, t: &Timeline, l: &Layout, k: usize, b: &Block) {
+    let y = l.stack_top;
+    let bx = l.x0 + b.offset_s * l.stack_scale;
+    let bw = (b.span_s * l.stack_scale).max(1.0);
+    let first = &t.path.steps[b.steps.start];
+    let (class, label) = if b.steps.len() == 1 {
+        let name = t.graph.name(first.module);
+        let class = if k.is_multiple_of(2) { "k0" } else { "k1" };
+        (class, Some((name, secs_short(first.span_s))))
+    } else {
+        ("cm", None)
+    };
+    let _ = write!(
+        o,
+        r#"<rect class="{class}" x="{}" y="{y}" width="{}" height="{STACK_H}" rx="2"><title>{}</title></rect>"#,
+        f1(bx),
+        f1(bw),
+        esc(&block_tooltip(t, b))
+    );
+    if let Some((name, secs)) = label
+        && let Some(name) = fit(name, bw, 12.0 * BOLD)
+    {
+        let _ = write!(
+            o,
+            r#"<text class="bl" x="{}" y="{}">{}</text>"#,
+            f1(bx + 5.0),
+            y + 19.0,
+            esc(&name)
+        );
+        if let Some(secs) = fit(&secs, bw, 11.0) {
+            let _ = write!(
+                o,
+                r#"<text class="bs" x="{}" y="{}">{}</text>"#,
+                f1(bx + 5.0),
+                y + 35.0,
+                esc(&secs)
+            );
+        }
+    }
+}
+
+/// A stack block's tooltip: the step, its place on the path and its times,
+/// or what a run of steps holds.
+fn block_tooltip(t: &Timeline, b: &Block) -> String {
+    let g = t.graph;
+    let first = &t.path.steps[b.steps.start];
+    if b.steps.len() > 1 {
+        return format!(
+            "{} steps too short to draw one by one ({} … {})\n{} together",
+            b.steps.len(),
+            g.name(first.module),
+            g.name(t.path.steps[b.steps.end - 1].module),
+            secs_short(b.span_s),
+        );
+    }
+    let m = g.module(first.module);
+    let mut tip = format!(
+        "{}\n{} on the path (step {} of {}), from {} to {}",
+        m.name,
+        secs_short(first.span_s),
+        b.steps.start + 1,
+        t.path.steps.len(),
+        secs_short(first.start_s),
+        secs_short(first.start_s + first.span_s),
+    );
+    if first.span_s < m.duration_s {
+        let _ = write!(
+            tip,
+            "\nbuilds in {}; the next step waits only for its metadata",
+            secs_short(m.duration_s)
+        );
+    }
+    if let Some(p) = &m.path {
+        let _ = write!(tip, "\n{p}");
+    }
+    tip
+}
+
+/// The Gantt chart's heading, with the legend on its baseline.
+fn schedule_heading(o: &mut String, t: &Timeline, l: &Layout, merged: Merged) {
+    let _ = write!(
+        o,
+        r#"<text class="h" x="{PAD}" y="{}">Schedule · {} · {}</text>"#,
+        l.schedule_heading_y,
+        esc(&t.schedule_label),
+        secs_short(l.makespan)
+    );
+    legend(o, l.schedule_heading_y, merged.modules > 0);
+}
+
+/// The lanes under the bars: every other one striped, numbered as often as
+/// the numbers fit, and the time axis with its grid.
+fn lanes(o: &mut String, l: &Layout) {
+    let x0 = l.x0;
+    let label_every = (14.0 / l.row_h).ceil().max(1.0) as usize;
+    for lane in 0..l.lanes {
+        let ly = l.lane_y(lane as u32);
+        if lane % 2 == 1 {
+            let _ = write!(
+                o,
+                r#"<rect class="z" x="{x0}" y="{}" width="{}" height="{}"/>"#,
+                f1(ly),
+                f1(l.plot_w),
+                f1(l.row_h)
+            );
+        }
+        if lane % label_every == 0 {
+            let _ = write!(
+                o,
+                r#"<text class="ax" x="{}" y="{}" text-anchor="end">{}</text>"#,
+                x0 - 8.0,
+                f1(ly + l.row_h / 2.0 + 4.0),
+                lane + 1
+            );
+        }
+    }
+    let _ = write!(
+        o,
+        r#"<text class="ax" x="{}" y="{}" text-anchor="end">job</text>"#,
+        x0 - 8.0,
+        l.gantt_top - 6.0
+    );
+    axis(
+        o,
+        x0,
+        l.plot_w,
+        l.gantt_top,
+        l.gantt_bottom,
+        l.t_end,
+        l.gantt_scale,
+        true,
+    );
+}
+
+/// One bar of the Gantt chart, coloured by whether it is on the critical
+/// path and whether it is merged, with the module's name when it fits.
+fn gantt_bar(o: &mut String, t: &Timeline, l: &Layout, b: &Bar, slack: &[f64]) {
+    let bx = l.x0 + b.start_s * l.gantt_scale;
+    let bw = ((b.end_s - b.start_s) * l.gantt_scale).max(1.0);
+    let by = l.lane_y(b.lane) + l.gap / 2.0;
+    let bh = l.row_h - l.gap;
+    let class = match (b.critical, b.count > 1) {
+        (true, false) => "c",
+        (true, true) => "cm",
+        (false, false) => "o",
+        (false, true) => "om",
+    };
+    let _ = write!(
+        o,
+        r#"<rect class="{class}" x="{}" y="{}" width="{}" height="{}"><title>{}</title></rect>"#,
+        f1(bx),
+        f1(by),
+        f1(bw),
+        f1(bh),
+        esc(&bar_tooltip(t, b, slack))
+    );
+    let font = if b.critical { 10.5 * BOLD } else { 10.5 };
+    if b.count == 1
+        && bh >= 13.0
+        && let Some(name) = fit(t.graph.name(b.first), bw, font)
+    {
+        let _ = write!(
+            o,
+            r#"<text class="{}" x="{}" y="{}">{}</text>"#,
+            if b.critical { "glc" } else { "gl" },
+            f1(bx + 4.0),
+            f1(by + bh / 2.0 + 3.8),
+            esc(&name)
+        );
+    }
+}
+
+/// A Gantt bar's tooltip: the module, its times, job and slack, or what a
+/// merged bar holds.
+fn bar_tooltip(t: &Timeline, b: &Bar, slack: &[f64]) -> String {
+    if b.count > 1 {
+        return format!(
+            "{} modules too short to draw one by one{}\n{} of work, {} → {}, job {}",
+            b.count,
+            if b.critical {
+                ", on the critical path"
+            } else {
+                ""
+            },
+            secs_short(b.work_s),
+            secs_short(b.start_s),
+            secs_short(b.end_s),
+            b.lane + 1
+        );
+    }
+    let m = t.graph.module(b.first);
+    let mut tip = format!(
+        "{}\n{}: {} → {}, job {}",
+        m.name,
+        secs_short(m.duration_s),
+        secs_short(b.start_s),
+        secs_short(b.end_s),
+        b.lane + 1
+    );
+    if b.critical {
+        tip.push_str("\non the critical path");
+    } else {
+        let _ = write!(tip, "\nslack {}", secs_short(slack[b.first.index()]));
+    }
+    if let Some(p) = &m.path {
+        let _ = write!(tip, "\n{p}");
+    }
+    tip
+}
+
+/// The critical chain: each step's bar linked to the next one's, so the
+/// eye can follow it across lanes (a long link is time spent waiting for
+/// a free job). Bars too narrow to see get no links.
+fn critical_chain(o: &mut String, t: &Timeline, l: &Layout) {
+    let slots = &t.slots[..t.drawn()];
+    // Along the lower part of the bars, under their labels.
+    let lane_mid = |lane: u32| l.lane_y(lane) + (l.row_h * 0.82).max(l.row_h - 5.0);
+    let mut links = String::new();
+    for w in t.path.steps.windows(2) {
+        let (Some(a), Some(b)) = (
+            slots.get(w[0].module.index()),
+            slots.get(w[1].module.index()),
+        ) else {
+            continue;
+        };
+        // Only between bars one can see (a huge schedule squeezes them).
+        if (a.end_s - a.start_s).min(b.end_s - b.start_s) * l.gantt_scale < MIN_BAR_PX {
+            continue;
+        }
+        // Where the next step may start: the end, or the metadata point.
+        let ready = a.start_s + w[0].span_s;
+        let _ = write!(
+            links,
+            "M{} {}L{} {}",
+            f1(l.x0 + ready * l.gantt_scale),
+            f1(lane_mid(a.worker)),
+            f1(l.x0 + b.start_s * l.gantt_scale),
+            f1(lane_mid(b.worker))
+        );
+    }
+    if !links.is_empty() {
+        let _ = write!(o, r#"<path class="ln" d="{links}"/>"#);
+    }
+}
+
+/// The critical path's length across the Gantt chart: the bound the
+/// schedule tries to reach.
+fn critical_path_marker(o: &mut String, t: &Timeline, l: &Layout) {
+    if t.path.length_s <= 0.0 {
+        return;
+    }
+    let cx = l.x0 + t.path.length_s * l.gantt_scale;
+    let _ = write!(
+        o,
+        r#"<line class="cp" x1="{0}" y1="{1}" x2="{0}" y2="{2}"/>"#,
+        f1(cx),
+        f1(l.gantt_top - 4.0),
+        f1(l.gantt_bottom)
+    );
+    let (anchor, dx) = if cx - l.x0 > 220.0 {
+        ("end", -5.0)
+    } else {
+        ("start", 5.0)
+    };
+    let _ = write!(
+        o,
+        r##"<text class="ax" x="{}" y="{}" text-anchor="{anchor}" style="fill:#c2410c">critical path {}</text>"##,
+        f1(cx + dx),
+        f1(l.gantt_top - 5.0),
+        secs_short(t.path.length_s)
+    );
+}
+
+/// The line under the chart: how to read it, and what it leaves out.
+fn notes(o: &mut String, t: &Timeline, l: &Layout, merged: Merged) {
+    let mut note = String::from("Hover a block for its module, times and slack.");
+    if merged.modules > 0 {
+        let _ = write!(
+            note,
+            " {} modules shorter than {MIN_BAR_PX} px are merged into {} darker bar{}.",
+            thousands(merged.modules),
+            thousands(merged.bars),
+            if merged.bars == 1 { "" } else { "s" }
+        );
+    }
+    let modules = t.graph.len();
+    if t.slots.len() < modules {
+        let _ = write!(
+            note,
+            " {} modules have no slot and are not drawn.",
+            thousands(modules - t.slots.len())
+        );
+    }
+    let _ = write!(
+        o,
+        r#"<text class="n" x="{PAD}" y="{}">{}</text>"#,
+        l.notes_y,
+        esc(&note)
+    );
 }
 
 /// The legend, right-aligned on the schedule heading's baseline.
@@ -991,10 +1135,7 @@ mod tests {
         );
         b.add(
             depgraph::Module::new("app", 3.25),
-            vec![
-                depgraph::Dep::full("net <&>"),
-                depgraph::Dep::full("util"),
-            ],
+            vec![depgraph::Dep::full("net <&>"), depgraph::Dep::full("util")],
         );
         let g = b.build().unwrap();
         let p = g.critical_path();
