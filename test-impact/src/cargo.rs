@@ -50,6 +50,11 @@ pub struct Package {
     /// Its build script (`build.rs` or the manifest's `build = …`),
     /// relative to the workspace root, when it has one.
     pub build_script: Option<String>,
+    /// Its `tests/`, `benches/` and `examples/` folders (relative to the
+    /// workspace root) when no lib, bin or build script lies in them: only
+    /// the package's own test, bench and example targets compile their
+    /// files, so a change there affects no package that depends on it.
+    pub own_test_dirs: Vec<String>,
 }
 
 /// A workspace member whose build differs between base and head although
@@ -83,8 +88,13 @@ pub struct Comparison {
     /// cycle, as `(dependent, dependency)`: `dependent`'s tests build
     /// `dependency`. Callers that compute what a change affects must follow
     /// them like the graph's edges: when `dependency` is affected, so is
-    /// `dependent` (and, through the graph, whatever depends on it). Sorted.
+    /// `dependent`'s tests (see [`Comparison::dev_edges`]). Sorted.
     pub extra_dependents: Vec<(String, String)>,
+    /// Every edge that only a dev-dependency brings, `(dependent,
+    /// dependency)`, in `graph` or in `extra_dependents`: `dependent`'s
+    /// tests build `dependency`, its lib and bins do not, so what depends
+    /// on `dependent` is not affected through this edge.
+    pub dev_edges: BTreeSet<(String, String)>,
     /// Edges that only an optional dependency brings, `(dependent,
     /// dependency)`, with the dependent's feature that turns it on.
     pub edge_features: BTreeMap<(String, String), String>,
@@ -196,13 +206,14 @@ pub fn compare(
         || module_graph(&head, &features, &packages),
         || build_changed(&base, &head),
     );
-    let (graph, extra_dependents, edge_features) = graphs?;
+    let (graph, extra_dependents, edge_features, dev_edges) = graphs?;
     Ok(Comparison {
         packages,
         removed,
         graph,
         extra_dependents,
         edge_features,
+        dev_edges,
         head,
         build_changed: build_changed?,
     })
@@ -260,12 +271,37 @@ fn package(p: PackageMetadata<'_>, root: &Path) -> Result<Package> {
         .build_targets()
         .find(|t| t.id() == BuildTargetId::BuildScript)
         .and_then(|t| relative_to(t.path().as_std_path(), root));
+    let product_paths: Vec<String> = p
+        .build_targets()
+        .filter(|t| {
+            !matches!(
+                t.id(),
+                BuildTargetId::Test(_) | BuildTargetId::Benchmark(_) | BuildTargetId::Example(_)
+            )
+        })
+        .filter_map(|t| relative_to(t.path().as_std_path(), root))
+        .collect();
+    let own_test_dirs = ["tests", "benches", "examples"]
+        .iter()
+        .map(|sub| {
+            if dir.is_empty() {
+                (*sub).to_owned()
+            } else {
+                format!("{dir}/{sub}")
+            }
+        })
+        .filter(|d| {
+            let inside = format!("{d}/");
+            !product_paths.iter().any(|f| f.starts_with(&inside))
+        })
+        .collect();
     Ok(Package {
         name: p.name().to_owned(),
         dir,
         test_binaries,
         outside_paths,
         build_script,
+        own_test_dirs,
     })
 }
 
@@ -469,6 +505,10 @@ fn module_graph(
         }
     }
     let mut extra = Vec::new();
+    let dev_pairs: BTreeSet<(String, String)> = dev_edges
+        .iter()
+        .map(|&(a, b)| (a.to_owned(), b.to_owned()))
+        .collect();
     for (dependent, dependency) in dev_edges {
         if reaches(&kept, dependency, dependent) {
             extra.push((dependent.to_owned(), dependency.to_owned()));
@@ -488,14 +528,16 @@ fn module_graph(
     let graph = builder
         .build()
         .map_err(|e| anyhow!("build the graph of workspace members: {e}"))?;
-    Ok((graph, extra, edge_features))
+    Ok((graph, extra, edge_features, dev_pairs))
 }
 
-/// What [`module_graph`] returns.
+/// What [`module_graph`] returns: the graph, the dev edges left out of it,
+/// the features of optional edges, every dev-only edge.
 type ModuleGraph3 = (
     ModuleGraph,
     Vec<(String, String)>,
     BTreeMap<(String, String), String>,
+    BTreeSet<(String, String)>,
 );
 
 /// Whether `to` is reachable from `from` along `edges` (dependent ->
@@ -834,12 +876,14 @@ mod tests {
         );
         lib(
             "tested",
-            "[[bin]]\nname = \"untested\"\npath = \"src/untested.rs\"\ntest = false\n",
+            // A bin kept in benches/: that folder is no longer the
+            // package's tests' alone.
+            "[[bin]]\nname = \"untested\"\npath = \"benches/untested.rs\"\ntest = false\n",
         );
         for file in [
             "src/main.rs",
             "src/bin/tool.rs",
-            "src/untested.rs",
+            "benches/untested.rs",
             "examples/ex.rs",
             "benches/b.rs",
         ] {
@@ -965,6 +1009,11 @@ mod tests {
                 test_binaries: vec!["gone".into()],
                 outside_paths: vec![],
                 build_script: None,
+                own_test_dirs: vec![
+                    "crates/gone/tests".into(),
+                    "crates/gone/benches".into(),
+                    "crates/gone/examples".into()
+                ],
             }]
         );
         assert_eq!(
@@ -1002,6 +1051,7 @@ mod tests {
                 test_binaries: vec!["app::bin/app".into()],
                 outside_paths: vec![],
                 build_script: None,
+                own_test_dirs: vec!["tests".into(), "benches".into(), "examples".into()],
             }
         );
         // Not the bin with `test = false`, the example or the bench; not the
@@ -1016,6 +1066,10 @@ mod tests {
             ]
         );
         assert_eq!(find("dev-user").test_binaries, ["dev-user"]);
+        assert_eq!(
+            find("tested").own_test_dirs,
+            ["crates/tested/tests", "crates/tested/examples"]
+        );
         let tested = c.graph.module(c.graph.find("tested").unwrap());
         assert_eq!(tested.path.as_deref(), Some("crates/tested"));
         assert_eq!(tested.tests, find("tested").test_binaries);
@@ -1060,6 +1114,13 @@ mod tests {
         );
         // cyc-b dev-depends on cyc-a, which depends on cyc-b.
         assert_eq!(c.extra_dependents, pairs(&[("cyc-b", "cyc-a")]));
+        let dev: Vec<_> = c
+            .dev_edges
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        // Members only: `dev-ext`'s dev-dependency `ext` is no member.
+        assert_eq!(dev, [("cyc-b", "cyc-a"), ("dev-user", "core")]);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! git (or a list), the graph (native JSON or the Cargo workspace at base
 //! and head), and the rules, resolved into a [`Selection`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -398,10 +398,18 @@ pub fn finish(
     } = workspace;
     // Members the root manifest's change marks, with why.
     let mut seeds: Vec<(ModuleId, String)> = Vec::new();
+    // Each member's folders that only its own tests compile, by name.
+    let mut own_test_dirs: Vec<(String, String)> = Vec::new();
+    let mut dev_edges: BTreeSet<(ModuleId, ModuleId)> = BTreeSet::new();
     let (graph, removed_pkgs, build_changed, extra_edges, edge_features) = match source {
         GraphSource::Native(g) => (g, Vec::new(), Vec::new(), Vec::new(), BTreeMap::new()),
         GraphSource::Cargo(c) => {
             let c = *c;
+            own_test_dirs = c
+                .packages
+                .iter()
+                .flat_map(|p| p.own_test_dirs.iter().map(|d| (p.name.clone(), d.clone())))
+                .collect();
             if let Some(m) = &manifests {
                 let root_package = c.packages.iter().find(|p| p.dir.is_empty());
                 let members: Vec<manifest::Member<'_>> = m
@@ -445,6 +453,11 @@ pub fn finish(
                 .into_iter()
                 .filter_map(|((a, b), f)| Some(((graph.find(&a)?, graph.find(&b)?), f)))
                 .collect();
+            dev_edges = c
+                .dev_edges
+                .iter()
+                .filter_map(|(a, b)| Some((graph.find(a)?, graph.find(b)?)))
+                .collect();
             (graph, c.removed, build, extra, features)
         }
     };
@@ -473,6 +486,11 @@ pub fn finish(
     }
 
     let index = PathIndex::of_graph(&graph);
+    let own_tests = PathIndex::new(
+        own_test_dirs
+            .iter()
+            .filter_map(|(name, dir)| Some((graph.find(name)?, dir.as_str()))),
+    );
     let removed_index = PathIndex::new(
         removed_pkgs
             .iter()
@@ -483,9 +501,11 @@ pub fn finish(
     let input = Input {
         graph: &graph,
         index: &index,
+        own_tests: (!own_tests.is_empty()).then_some(&own_tests),
         removed_index: (!removed.is_empty()).then_some((&removed_index, removed.as_slice())),
         extra_edges: &extra_edges,
         edge_features: &edge_features,
+        dev_edges: &dev_edges,
         rules,
         graph_files: &graph_files,
         build_changed,

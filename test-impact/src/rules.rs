@@ -10,6 +10,14 @@
 //! mark-changed = ["api", "api-client"]   # module names, "all", or [] to ignore
 //! post-rule = "skip"                     # see below
 //!
+//! # Data that only the listed modules' tests read (fixtures, golden
+//! # files): those modules are marked, the modules that depend on them
+//! # are not.
+//! [[path-rule]]
+//! globs = ["fixtures/api/**"]
+//! mark-changed = ["api"]
+//! tests-only = true
+//!
 //! # Module rules: when a module is affected, mark others too.
 //! [[module-rule]]
 //! on-affected = ["fixtures"]
@@ -71,6 +79,9 @@ pub struct PathRule {
     set: GlobSet,
     pub mark: Mark,
     pub post: PostRule,
+    /// The files are read by the marked modules' own tests and compiled
+    /// into nothing: the modules that depend on them are not marked.
+    pub tests_only: bool,
 }
 
 /// Where a rule comes from, for reasons and errors.
@@ -138,6 +149,8 @@ struct RawPathRule {
     mark_changed: RawMark,
     #[serde(default)]
     post_rule: PostRule,
+    #[serde(default)]
+    tests_only: bool,
 }
 
 #[derive(Deserialize)]
@@ -191,6 +204,7 @@ fn path_rule(
         set,
         mark,
         post,
+        tests_only: false,
     })
 }
 
@@ -270,8 +284,15 @@ impl Rules {
                 .mark_changed
                 .into_mark()
                 .map_err(|e| anyhow!("{}: path-rule {n}: {e}", name.display()))?;
-            let rule = path_rule(RuleOrigin::Config(n), r.globs, mark, r.post_rule)
+            if r.tests_only && mark == Mark::All {
+                bail!(
+                    "{}: path-rule {n}: tests-only = true with mark-changed = \"all\"; expected a list of module names",
+                    name.display()
+                );
+            }
+            let mut rule = path_rule(RuleOrigin::Config(n), r.globs, mark, r.post_rule)
                 .map_err(|e| anyhow!("{}: path-rule {n}: {e}", name.display()))?;
+            rule.tests_only = r.tests_only;
             path_rules.push(rule);
         }
         let mut module_rules = Vec::with_capacity(raw.module_rule.len());
@@ -413,5 +434,21 @@ mod tests {
             "{post}"
         );
         assert!(!post.contains('\n'));
+        let all = e("[[path-rule]]\nglobs = [\"a\"]\nmark-changed = \"all\"\ntests-only = true\n");
+        assert_eq!(
+            all,
+            "test-impact.toml: path-rule 1: tests-only = true with mark-changed = \"all\"; expected a list of module names"
+        );
+    }
+
+    #[test]
+    fn tests_only_is_off_unless_asked() {
+        let rules = parse(
+            "[[path-rule]]\nglobs = [\"a/**\"]\nmark-changed = [\"x\"]\n\n[[path-rule]]\nglobs = [\"b/**\"]\nmark-changed = [\"x\"]\ntests-only = true\n",
+        )
+        .unwrap();
+        assert!(!rules.path_rules[0].tests_only);
+        assert!(rules.path_rules[1].tests_only);
+        assert!(rules.path_rules[2..].iter().all(|r| !r.tests_only));
     }
 }

@@ -8,7 +8,12 @@
 //! 2. Modules whose build changed without a file of theirs changing (a
 //!    Cargo.lock bump, a feature change) are marked with that reason.
 //! 3. Everything that depends on a marked module, transitively, is marked
-//!    too; module rules add their modules as they fire.
+//!    too; module rules add their modules as they fire. Except for a mark
+//!    that only reaches the module's own tests: a changed file in a Cargo
+//!    package's `tests/`, `benches/` or `examples/` (compiled into no
+//!    dependent), or a `tests-only` path rule's data. Such a module is
+//!    affected and its module rules fire, but its dependents are not
+//!    marked for it.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -25,6 +30,10 @@ use crate::rules::{Mark, PostRule, Rules};
 pub enum Reason {
     /// A file in the module changed.
     File { path: String },
+    /// A file that only the module's own tests, benches or examples
+    /// compile changed (its `tests/`, `benches/`, `examples/`): the
+    /// modules that depend on it are not affected by it.
+    OwnTests { path: String },
     /// It depends on an affected module; `feature` when only an optional
     /// dependency, turned on by that feature of this module, brings the
     /// edge.
@@ -32,12 +41,19 @@ pub enum Reason {
         module: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         feature: Option<String>,
+        /// Only a dev-dependency brings the edge: its tests build `module`,
+        /// its lib does not, so its own dependents are not marked for it.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        dev: bool,
     },
     /// A path rule marked it for a changed file.
     PathRule {
         rule: String,
         glob: String,
         path: String,
+        /// A `tests-only` rule: its dependents are not marked for it.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        tests_only: bool,
     },
     /// A module rule marked it because another module is affected.
     ModuleRule { rule: usize, module: String },
@@ -56,16 +72,32 @@ impl std::fmt::Display for Reason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Reason::File { path } => write!(f, "changed file {path}"),
+            Reason::OwnTests { path } => {
+                write!(f, "changed file {path}, which only its own tests compile")
+            }
             Reason::Dependency {
                 module,
-                feature: None,
-            } => write!(f, "depends on {module}"),
-            Reason::Dependency {
-                module,
-                feature: Some(feature),
-            } => write!(f, "depends on {module} (optional, feature `{feature}`)"),
-            Reason::PathRule { rule, glob, path } => {
-                write!(f, "{rule} (`{glob}`) matched {path}")
+                feature,
+                dev,
+            } => {
+                write!(f, "depends on {module}")?;
+                match (feature, dev) {
+                    (Some(feature), _) => write!(f, " (optional, feature `{feature}`)"),
+                    (None, true) => f.write_str(" (a dev-dependency: its tests)"),
+                    (None, false) => Ok(()),
+                }
+            }
+            Reason::PathRule {
+                rule,
+                glob,
+                path,
+                tests_only,
+            } => {
+                write!(f, "{rule} (`{glob}`) matched {path}")?;
+                if *tests_only {
+                    f.write_str(", data its tests read")?;
+                }
+                Ok(())
             }
             Reason::ModuleRule { rule, module } => {
                 write!(f, "module-rule {rule}: {module} is affected")
@@ -78,11 +110,30 @@ impl std::fmt::Display for Reason {
     }
 }
 
+impl Reason {
+    /// Whether the modules that depend on a module marked for this reason
+    /// are affected too: not when only its own tests see the change.
+    fn reaches_dependents(&self) -> bool {
+        !matches!(
+            self,
+            Reason::OwnTests { .. }
+                | Reason::PathRule {
+                    tests_only: true,
+                    ..
+                }
+                | Reason::Dependency { dev: true, .. }
+        )
+    }
+}
+
 /// What the selection needs besides the changed files.
 pub struct Input<'a> {
     pub graph: &'a ModuleGraph,
     /// Owners of paths at head.
     pub index: &'a PathIndex,
+    /// Folders whose files only their module's own tests compile (a Cargo
+    /// package's `tests/`, `benches/`, `examples/`), by module.
+    pub own_tests: Option<&'a PathIndex>,
     /// Owners of paths that only the base had (packages removed by the
     /// change): their files need no test at head. Names, not ids.
     pub removed_index: Option<(&'a PathIndex, &'a [String])>,
@@ -92,6 +143,9 @@ pub struct Input<'a> {
     /// Edges only an optional dependency brings, `(dependent, dependency)`,
     /// with the feature that turns it on: said in the reason.
     pub edge_features: &'a BTreeMap<(ModuleId, ModuleId), String>,
+    /// Edges only a dev-dependency brings, `(dependent, dependency)`: the
+    /// dependent's tests are affected, what depends on it is not.
+    pub dev_edges: &'a BTreeSet<(ModuleId, ModuleId)>,
     pub rules: &'a Rules,
     /// Files the graph comparison accounts for (Cargo.lock, the root
     /// manifest of a Cargo workspace): they are neither owned nor unowned.
@@ -178,6 +232,7 @@ pub fn select(changed: &[String], input: &Input<'_>) -> Selection {
                                     rule: rule.origin.to_string(),
                                     glob: glob.to_owned(),
                                     path: file.clone(),
+                                    tests_only: rule.tests_only,
                                 },
                             ));
                         }
@@ -200,8 +255,17 @@ pub fn select(changed: &[String], input: &Input<'_>) -> Selection {
             continue;
         }
         if let Some((_, ids)) = input.index.owner(file) {
+            let own_tests = input
+                .own_tests
+                .and_then(|o| o.owner(file))
+                .map_or(&[][..], |(_, ids)| ids);
             for &id in ids {
-                seeds.push((id, Reason::File { path: file.clone() }));
+                let path = file.clone();
+                seeds.push(if own_tests.contains(&id) {
+                    (id, Reason::OwnTests { path })
+                } else {
+                    (id, Reason::File { path })
+                });
             }
             continue;
         }
@@ -242,27 +306,50 @@ pub fn select(changed: &[String], input: &Input<'_>) -> Selection {
             .push(dependent);
     }
 
+    // The first reason found for each module, breadth first; a reason that
+    // reaches dependents replaces one that only reaches the module's own
+    // tests, so that the module's dependents are marked after all.
     let mut reason: Vec<Option<Reason>> = vec![None; g.len()];
     let mut queue = VecDeque::new();
-    for (id, why) in seeds {
-        if reason[id.index()].is_none() {
-            reason[id.index()] = Some(why);
+    fn offer(
+        reason: &mut [Option<Reason>],
+        queue: &mut VecDeque<ModuleId>,
+        id: ModuleId,
+        why: Reason,
+    ) {
+        let slot = &mut reason[id.index()];
+        let better = match slot {
+            None => true,
+            Some(old) => !old.reaches_dependents() && why.reaches_dependents(),
+        };
+        if better {
+            *slot = Some(why);
             queue.push_back(id);
         }
     }
+    // Seeds that reach dependents first, so that they win.
+    seeds.sort_by_key(|(_, why)| !why.reaches_dependents());
+    for (id, why) in seeds {
+        offer(&mut reason, &mut queue, id, why);
+    }
     while let Some(v) = queue.pop_front() {
         let name = g.name(v);
+        let reaches = reason[v.index()]
+            .as_ref()
+            .is_some_and(Reason::reaches_dependents);
         let mut next: Vec<(ModuleId, Reason)> = g
             .dependents(v)
             .iter()
             .map(|a| a.module)
             .chain(extra_dependents.get(&v).into_iter().flatten().copied())
+            .filter(|_| reaches)
             .map(|d| {
                 (
                     d,
                     Reason::Dependency {
                         module: name.to_owned(),
                         feature: input.edge_features.get(&(d, v)).cloned(),
+                        dev: input.dev_edges.contains(&(d, v)),
                     },
                 )
             })
@@ -294,10 +381,7 @@ pub fn select(changed: &[String], input: &Input<'_>) -> Selection {
             }
         }
         for (d, why) in next {
-            if reason[d.index()].is_none() {
-                reason[d.index()] = Some(why);
-                queue.push_back(d);
-            }
+            offer(&mut reason, &mut queue, d, why);
         }
     }
 
@@ -398,9 +482,11 @@ mod tests {
         let input = Input {
             graph: &g,
             index: &index,
+            own_tests: None,
             removed_index: None,
             extra_edges: &[],
             edge_features: &BTreeMap::new(),
+            dev_edges: &BTreeSet::new(),
             rules,
             graph_files: &["Cargo.lock"],
             build_changed: build
@@ -441,9 +527,11 @@ mod tests {
                 &Input {
                     graph: &g,
                     index: &index,
+                    own_tests: None,
                     removed_index: None,
                     extra_edges: &[],
                     edge_features: &BTreeMap::new(),
+                    dev_edges: &BTreeSet::new(),
                     rules: &rules,
                     graph_files: &[],
                     build_changed: vec![],
@@ -485,6 +573,7 @@ mod tests {
             Reason::Dependency {
                 module: "lib".into(),
                 feature: None,
+                dev: false,
             }
         );
         // The deeper module owns its folder: util alone, nothing depends on it.
@@ -563,7 +652,8 @@ mod tests {
             Reason::PathRule {
                 rule: "rule 1 of the config".into(),
                 glob: "libs/core/data/**".into(),
-                path: "libs/core/data/y.txt".into()
+                path: "libs/core/data/y.txt".into(),
+                tests_only: false,
             }
         );
         assert_eq!(
@@ -624,5 +714,164 @@ mod tests {
         assert_eq!(s.affected.len(), 6);
         let s = run_with(&[], &Rules::default(), vec![], Some("no merge-base"));
         assert_eq!(s.run_all_reason.as_deref(), Some("no merge-base"));
+    }
+
+    /// `core` and `lib` keep tests of their own in `tests/`.
+    fn run_own_tests(changed: &[&str], rules: &Rules) -> Selection {
+        let g = graph();
+        let index = PathIndex::of_graph(&g);
+        let own = PathIndex::new([
+            (g.find("core").unwrap(), "libs/core/tests"),
+            (g.find("lib").unwrap(), "libs/lib/tests"),
+        ]);
+        let changed: Vec<String> = changed.iter().map(|s| (*s).to_owned()).collect();
+        select(
+            &changed,
+            &Input {
+                graph: &g,
+                index: &index,
+                own_tests: Some(&own),
+                removed_index: None,
+                extra_edges: &[],
+                edge_features: &BTreeMap::new(),
+                dev_edges: &BTreeSet::new(),
+                rules,
+                graph_files: &[],
+                build_changed: vec![],
+                seeds: vec![],
+                compiled_in: None,
+                run_all: None,
+            },
+        )
+    }
+
+    #[test]
+    fn a_change_to_a_modules_own_tests_marks_it_and_not_its_dependents() {
+        let none = Rules::default();
+        let s = run_own_tests(&["libs/core/tests/it/main.rs"], &none);
+        assert_eq!(s.affected, ["core"]);
+        assert_eq!(
+            s.reasons["core"],
+            Reason::OwnTests {
+                path: "libs/core/tests/it/main.rs".into()
+            }
+        );
+        assert_eq!(
+            s.reasons["core"].to_string(),
+            "changed file libs/core/tests/it/main.rs, which only its own tests compile"
+        );
+        // `util` lives inside core's folder, not inside its tests/.
+        let s = run_own_tests(&["libs/core/testsuite.rs"], &none);
+        assert_eq!(s.affected, ["app", "core", "lib", "util"]);
+
+        // With a source change beside it, the dependents are marked.
+        let s = run_own_tests(&["libs/core/tests/a.rs", "libs/core/src/a.rs"], &none);
+        assert_eq!(s.affected, ["app", "core", "lib", "util"]);
+        assert!(matches!(s.reasons["core"], Reason::File { .. }));
+
+        // Whatever the order: `lib` is first marked for its own tests, then
+        // reached from `core`, and its dependent `app` is marked.
+        for changed in [
+            ["libs/lib/tests/x.rs", "libs/core/a.rs"],
+            ["libs/core/a.rs", "libs/lib/tests/x.rs"],
+        ] {
+            let s = run_own_tests(&changed, &none);
+            assert_eq!(s.affected, ["app", "core", "lib", "util"], "{changed:?}");
+            assert_eq!(
+                s.reasons["lib"],
+                Reason::Dependency {
+                    module: "core".into(),
+                    feature: None,
+                    dev: false,
+                }
+            );
+            let chain = explain(&s, "app").unwrap();
+            let names: Vec<&str> = chain.iter().map(|(m, _)| *m).collect();
+            assert_eq!(names, ["core", "lib", "app"]);
+        }
+
+        // A module rule still fires, and what it marks reaches dependents.
+        let rules = Rules::parse(
+            "[[module-rule]]\non-affected = [\"core\"]\nmark-changed = [\"proto\"]\n",
+            std::path::Path::new("t.toml"),
+        )
+        .unwrap();
+        let s = run_own_tests(&["libs/core/tests/a.rs"], &rules);
+        assert_eq!(s.affected, ["app", "core", "lib", "proto"]);
+        assert!(!s.affected.contains(&"util".to_owned()));
+    }
+
+    #[test]
+    fn a_tests_only_rule_marks_its_modules_and_not_their_dependents() {
+        let rules = Rules::parse(
+            "[[path-rule]]\nglobs = [\"fixtures/core/**\"]\nmark-changed = [\"core\"]\ntests-only = true\n\n\
+             [[path-rule]]\nglobs = [\"fixtures/all-of-core/**\"]\nmark-changed = [\"core\"]\n",
+            std::path::Path::new("t.toml"),
+        )
+        .unwrap();
+        let s = run(&["fixtures/core/a.json"], &rules);
+        assert_eq!(s.affected, ["core"]);
+        assert_eq!(
+            s.reasons["core"].to_string(),
+            "rule 1 of the config (`fixtures/core/**`) matched fixtures/core/a.json, data its tests read"
+        );
+        let s = run(&["fixtures/all-of-core/a.json"], &rules);
+        assert_eq!(s.affected, ["app", "core", "lib", "util"]);
+        let s = run(
+            &["fixtures/core/a.json", "fixtures/all-of-core/a.json"],
+            &rules,
+        );
+        assert_eq!(s.affected, ["app", "core", "lib", "util"]);
+    }
+
+    #[test]
+    fn a_dev_dependency_marks_its_dependents_tests_and_stops_there() {
+        let g = graph();
+        let index = PathIndex::of_graph(&g);
+        let id = |n: &str| g.find(n).unwrap();
+        // `lib`'s edge to `core` is a dev-dependency: its tests build core.
+        let dev = BTreeSet::from([(id("lib"), id("core"))]);
+        let rules = Rules::default();
+        let run = |changed: &[&str]| {
+            let changed: Vec<String> = changed.iter().map(|s| (*s).to_owned()).collect();
+            select(
+                &changed,
+                &Input {
+                    graph: &g,
+                    index: &index,
+                    own_tests: None,
+                    removed_index: None,
+                    extra_edges: &[],
+                    edge_features: &BTreeMap::new(),
+                    dev_edges: &dev,
+                    rules: &rules,
+                    graph_files: &[],
+                    build_changed: vec![],
+                    seeds: vec![],
+                    compiled_in: None,
+                    run_all: None,
+                },
+            )
+        };
+        let s = run(&["libs/core/a.rs"]);
+        assert_eq!(s.affected, ["core", "lib", "util"]);
+        assert_eq!(
+            s.reasons["lib"].to_string(),
+            "depends on core (a dev-dependency: its tests)"
+        );
+        // `lib` reached through its normal edge to `proto` too: `app` is.
+        for changed in [
+            ["libs/core/a.rs", "proto/x.proto"],
+            ["proto/x.proto", "libs/core/a.rs"],
+        ] {
+            let s = run(&changed);
+            assert_eq!(
+                s.affected,
+                ["app", "core", "lib", "proto", "util"],
+                "{changed:?}"
+            );
+        }
+        // And a change to lib's own files reaches app whatever else.
+        assert_eq!(run(&["libs/lib/x.rs"]).affected, ["app", "lib"]);
     }
 }
