@@ -52,9 +52,9 @@ pub enum Command {
     /// owning team; optionally write a report folder.
     Collect(commands::collect::CollectArgs),
     /// Write the baseline of the ratchet.
-    Baseline(commands::ratchet::BaselineArgs),
+    Baseline(commands::baseline::BaselineArgs),
     /// Fail when a warning is new or more frequent than in the baseline.
-    Check(commands::ratchet::CheckArgs),
+    Check(commands::check::CheckArgs),
     /// The CODEOWNERS owners of each path (arguments, or one per line on stdin).
     Owners(commands::owners::OwnersArgs),
     /// File (or update, or close) one GitHub issue per team from a reports
@@ -67,8 +67,8 @@ pub enum Command {
 pub fn main() -> ExitCode {
     cli_support::run::<Cli, _>("warnings-collector", |cli, _, mut out| match &cli.command {
         Command::Collect(args) => commands::collect::run(args, &mut out),
-        Command::Baseline(args) => commands::ratchet::run_baseline(args, &mut out),
-        Command::Check(args) => commands::ratchet::run_check(args, &mut out),
+        Command::Baseline(args) => commands::baseline::run(args, &mut out),
+        Command::Check(args) => commands::check::run(args, &mut out),
         Command::Owners(args) => commands::owners::run(args, &mut out),
         Command::FileIssues(args) => commands::file_issues::run(args, &mut out),
     })
