@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
     // Known modules: every other name, so both the classname and the
     // testsuite fallbacks are taken.
     let known = |m: &str| m.len() % 2 == 0;
-    if let Err(e) = test_impact::shard::read_timings(&p, &known) {
+    if let Err(e) = test_impact::commands::shard::read_timings(&p, &known) {
         let m = format!("{e:#}");
         assert!(!m.is_empty(), "{m:?}");
     }
