@@ -9,16 +9,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crate::git::Repo;
 
 /// Files kept in the cache folder; the least recently written go first.
-pub const KEEP: usize = 256;
+pub(crate) const KEEP: usize = 256;
 
 /// Where the cache file `name` of `repo` lives.
-pub fn path(repo: &Repo, name: &str) -> PathBuf {
+pub(crate) fn path(repo: &Repo, name: &str) -> PathBuf {
     repo.git_dir().join("test-impact").join(name)
 }
 
 /// Writes `bytes` to `path` through a temporary file and a rename, so a
 /// reader never sees half a file, then trims the folder to [`KEEP`] files.
-pub fn write(path: &Path, bytes: &[u8]) {
+pub(crate) fn write(path: &Path, bytes: &[u8]) {
     static SEQ: AtomicUsize = AtomicUsize::new(0);
     let Some(dir) = path.parent() else { return };
     let tmp = dir.join(format!(

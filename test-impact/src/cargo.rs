@@ -109,7 +109,7 @@ pub struct Comparison {
 
 /// How `cargo metadata` may resolve.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct MetadataOptions {
+pub(crate) struct MetadataOptions {
     /// `--offline`: resolve from the lockfile and the local caches only.
     pub offline: bool,
 }
@@ -124,7 +124,7 @@ pub struct MetadataOptions {
 ///
 /// Error, one line: the command, and cargo's first `error:` line (its
 /// last line is often a backtrace frame or a `Caused by` detail).
-pub fn metadata(dir: &Path, opts: MetadataOptions) -> Result<String> {
+pub(crate) fn metadata(dir: &Path, opts: MetadataOptions) -> Result<String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut args = vec!["metadata", "--format-version", "1", "--all-features"];
     if opts.offline {
@@ -165,7 +165,7 @@ fn cargo_error(stderr: &str, status: std::process::ExitStatus) -> String {
 /// Compares the workspace at base with the workspace at head, each given
 /// as `cargo metadata` JSON; `base_root` and `head_root` are the workspace
 /// roots those were produced in (to make paths relative).
-pub fn compare(
+pub(crate) fn compare(
     base_json: &str,
     base_root: &Path,
     head_json: &str,
@@ -431,14 +431,14 @@ fn is_optional(link: &PackageLink<'_>) -> bool {
 /// The `[features]` tables of the packages, from the `cargo metadata`
 /// JSON (guppy keeps them only as a feature graph).
 #[derive(Debug, Default)]
-pub struct Features {
+pub(crate) struct Features {
     by_id: std::collections::HashMap<String, BTreeMap<String, Vec<String>>>,
 }
 
 impl Features {
     /// Reads the `features` of every package of a `cargo metadata` JSON;
     /// a package without one has none.
-    pub fn of_metadata(json: &str) -> Features {
+    pub(crate) fn of_metadata(json: &str) -> Features {
         #[derive(serde::Deserialize)]
         struct Metadata {
             packages: Vec<Pkg>,
@@ -458,7 +458,7 @@ impl Features {
     /// The feature of package `id` that turns its optional dependency
     /// `dep` (as the manifest names it) on: the first that lists `dep:D`,
     /// `D`, `D/x` or `D?/x`, else the implicit feature `D`.
-    pub fn enabling<'s>(&'s self, id: &str, dep: &'s str) -> &'s str {
+    pub(crate) fn enabling<'s>(&'s self, id: &str, dep: &'s str) -> &'s str {
         let Some(features) = self.by_id.get(id) else {
             return dep;
         };

@@ -79,7 +79,7 @@ impl CompiledIn {
 
 /// Lexes sources, each distinct blob once.
 #[derive(Default)]
-pub struct Scanner {
+pub(crate) struct Scanner {
     /// (blob, path, package dir, build script?) → what it includes.
     memo: HashMap<(Oid, String), Vec<Found>>,
 }
@@ -98,7 +98,7 @@ impl Scanner {
     /// tree belongs to the package whose folder is its nearest ancestor
     /// (and a target outside its package's folder to that package); the
     /// scan is cached per commit under the git directory.
-    pub fn scan_commit(
+    pub(crate) fn scan_commit(
         &mut self,
         repo: &Repo,
         commit: Oid,
@@ -189,7 +189,12 @@ fn owners_of(packages: &[Package], path: &str) -> Vec<usize> {
 
 /// Adds what changed `.rs` files of the work tree include (`--uncommitted`):
 /// their committed version was scanned, their new one may include more.
-pub fn scan_work_tree(out: &mut CompiledIn, root: &Path, packages: &[Package], changed: &[String]) {
+pub(crate) fn scan_work_tree(
+    out: &mut CompiledIn,
+    root: &Path,
+    packages: &[Package],
+    changed: &[String],
+) {
     for path in changed.iter().filter(|p| p.ends_with(".rs")) {
         let Ok(text) = std::fs::read(root.join(path)) else {
             continue;
@@ -206,7 +211,7 @@ pub fn scan_work_tree(out: &mut CompiledIn, root: &Path, packages: &[Package], c
 
 /// What `cargo:rerun-if-changed` lines in the build scripts' last output
 /// (`target/**/build/PKG-HASH/output`) name inside `root`.
-pub fn scan_build_outputs(out: &mut CompiledIn, root: &Path, packages: &[Package]) {
+pub(crate) fn scan_build_outputs(out: &mut CompiledIn, root: &Path, packages: &[Package]) {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .map(|t| if t.is_absolute() { t } else { root.join(t) })
@@ -283,7 +288,12 @@ fn read_dir(dir: &Path) -> Vec<PathBuf> {
 /// path, `package_dir` its package's folder (for `CARGO_MANIFEST_DIR`),
 /// `build_script` whether it is the package's build script (its string
 /// literals `cargo:rerun-if-changed=…` count).
-pub fn scan_source(path: &str, package_dir: &str, text: &str, build_script: bool) -> Vec<Found> {
+pub(crate) fn scan_source(
+    path: &str,
+    package_dir: &str,
+    text: &str,
+    build_script: bool,
+) -> Vec<Found> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     // A shebang line is not a token; `#![attr]` is.
     let owned;

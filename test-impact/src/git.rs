@@ -661,7 +661,7 @@ enum Content {
 
 /// How the paths of a changed-file list are separated.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Separator {
+pub(crate) enum Separator {
     /// NUL when the list holds one (`git diff -z --name-only`), else
     /// newline.
     #[default]
@@ -680,7 +680,7 @@ pub enum Separator {
 /// and a UTF-8 byte-order mark (PowerShell writes one) are accepted. An
 /// absolute path or one that leaves the repository is refused: an error
 /// of one line naming the file, the line and the path.
-pub fn read_changed_files(source: &Path, separator: Separator) -> Result<Vec<String>> {
+pub(crate) fn read_changed_files(source: &Path, separator: Separator) -> Result<Vec<String>> {
     let stdin = source == Path::new("-");
     let name = if stdin {
         "standard input".to_owned()

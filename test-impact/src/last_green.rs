@@ -19,10 +19,10 @@ use crate::git::Repo;
 use crate::prepare::{OnMissingBase, SelectArgs, short};
 
 /// The `--base` value that asks GitHub.
-pub const LAST_GREEN: &str = "last-green";
+pub(crate) const LAST_GREEN: &str = "last-green";
 
 /// The repository whose runs count, `OWNER/NAME` (set by GitHub Actions).
-pub const REPOSITORY_VAR: &str = "GITHUB_REPOSITORY";
+pub(crate) const REPOSITORY_VAR: &str = "GITHUB_REPOSITORY";
 
 /// The branches `--branch` defaults to, in order: a pull request's target
 /// branch, then the branch (or tag) the workflow runs on.
@@ -33,7 +33,7 @@ const MAX_PAGES: usize = 10;
 
 /// What `--base last-green` resolved to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Base {
+pub(crate) enum Base {
     /// The commit of the newest successful run that is in the local clone.
     Commit(Oid),
     /// None is usable and `--on-missing-base all` was given: select
@@ -43,7 +43,7 @@ pub enum Base {
 
 /// The fields of a workflow run that decide whether it counts.
 #[derive(Clone, Debug, Deserialize)]
-pub struct Run {
+pub(crate) struct Run {
     pub id: u64,
     pub run_number: u64,
     pub head_sha: String,
@@ -62,14 +62,14 @@ pub struct Run {
 }
 
 #[derive(Clone, Debug, Deserialize)]
-pub struct HeadRepository {
+pub(crate) struct HeadRepository {
     pub full_name: String,
 }
 
 /// The runs of the list chosen from: the first whose commit is local, and
 /// the newer ones whose commit is not.
 #[derive(Debug)]
-pub struct Choice<'a> {
+pub(crate) struct Choice<'a> {
     pub chosen: Option<(&'a Run, Oid)>,
     /// Counting runs newer than the chosen one (all of them, when none is
     /// chosen) whose commit is not in the local clone.
@@ -82,7 +82,7 @@ pub struct Choice<'a> {
 /// `repository` itself (not a fork's branch of the same name). GitHub's
 /// query filters say the same; checked again so that nothing else counts
 /// whatever a server answers.
-pub fn counts(run: &Run, repository: &str, branch: &str) -> bool {
+pub(crate) fn counts(run: &Run, repository: &str, branch: &str) -> bool {
     run.conclusion.as_deref() == Some("success")
         && run.event.as_deref().is_none_or(|e| e == "push")
         && run.head_branch.as_deref() == Some(branch)
@@ -95,7 +95,7 @@ pub fn counts(run: &Run, repository: &str, branch: &str) -> bool {
 
 /// The newest counting run whose commit `local` finds (its commit), newest
 /// by `created_at`, then by the order GitHub listed them in.
-pub fn choose<'a>(
+pub(crate) fn choose<'a>(
     runs: &'a [Run],
     repository: &str,
     branch: &str,
@@ -127,7 +127,7 @@ pub fn choose<'a>(
 
 /// `--workflow`, required; a path under `.github/workflows/` is taken as
 /// its file name, which is what the API wants.
-pub fn workflow_key(flag: Option<&str>) -> Result<String> {
+pub(crate) fn workflow_key(flag: Option<&str>) -> Result<String> {
     let given = flag.map(str::trim).unwrap_or("");
     let key = given.rsplit('/').next().unwrap_or(given);
     if key.is_empty() {
@@ -140,7 +140,7 @@ pub fn workflow_key(flag: Option<&str>) -> Result<String> {
 }
 
 /// `--branch`, else the first of [`BRANCH_VARS`] that `var` has non-empty.
-pub fn branch(flag: Option<&str>, var: impl Fn(&str) -> Option<String>) -> Result<String> {
+pub(crate) fn branch(flag: Option<&str>, var: impl Fn(&str) -> Option<String>) -> Result<String> {
     let from_env = || {
         BRANCH_VARS
             .iter()
@@ -166,7 +166,7 @@ pub fn branch(flag: Option<&str>, var: impl Fn(&str) -> Option<String>) -> Resul
 }
 
 /// The list of successful push runs of `workflow` on `branch`.
-pub fn runs_path(repository: &github::Repo, workflow: &str, branch: &str) -> String {
+pub(crate) fn runs_path(repository: &github::Repo, workflow: &str, branch: &str) -> String {
     format!(
         "/repos/{}/{}/actions/workflows/{}/runs?branch={}&status=success&event=push\
          &exclude_pull_requests=true&per_page=100",
@@ -178,7 +178,7 @@ pub fn runs_path(repository: &github::Repo, workflow: &str, branch: &str) -> Str
 }
 
 /// The base commit for `--base last-green`.
-pub fn resolve(repo: &Repo, args: &SelectArgs) -> Result<Base> {
+pub(crate) fn resolve(repo: &Repo, args: &SelectArgs) -> Result<Base> {
     let workflow = workflow_key(args.workflow.as_deref())?;
     let branch = branch(args.branch.as_deref(), |name| std::env::var(name).ok())?;
     let repository = repository_from_env()?;
@@ -236,6 +236,7 @@ pub fn resolve(repo: &Repo, args: &SelectArgs) -> Result<Base> {
         );
     }
     if let Some((run, oid)) = choice.chosen {
+        tracing::debug!("last-green: chose run id {}", run.id);
         eprintln!(
             "last-green: {workflow} on {branch} succeeded at {} (run #{})",
             short(oid),

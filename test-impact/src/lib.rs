@@ -7,17 +7,22 @@
 //! The binary's `main` only calls [`main`]; everything lives here so it can
 //! be tested without a process.
 
-pub mod cache;
-pub mod cargo;
+#![warn(unreachable_pub)]
+
+// Public: what the subcommands' arguments are made of (the command-line
+// language test reads `Cli`) and the parsers the fuzz targets call.
 pub mod commands;
-pub mod compiled;
-pub mod git;
-pub mod last_green;
-pub mod manifest;
 pub mod output;
 pub mod prepare;
 pub mod rules;
-pub mod select;
+
+mod cache;
+mod cargo;
+mod compiled;
+mod git;
+mod last_green;
+mod manifest;
+mod select;
 
 use std::process::ExitCode;
 

@@ -16,7 +16,7 @@ use toml::{Table, Value};
 
 /// A member and its own manifest at head.
 #[derive(Clone, Copy, Debug)]
-pub struct Member<'a> {
+pub(crate) struct Member<'a> {
     pub name: &'a str,
     /// Its `Cargo.toml`; `None` when it cannot be read (then it is assumed
     /// to inherit everything).
@@ -25,7 +25,7 @@ pub struct Member<'a> {
 
 /// What the root manifest's change affects.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Effect {
+pub(crate) enum Effect {
     /// Every member, and why.
     All(String),
     /// These members, each with why (sorted by name).
@@ -44,7 +44,7 @@ const WORKSPACE_TABLES: [&str; 4] = ["workspace", "profile", "patch", "replace"]
 /// `root_package` is the package whose manifest it also is, if any.
 /// `users(names)` answers which members build a package of one of those
 /// names (for `[patch]` and `[replace]`).
-pub fn effect(
+pub(crate) fn effect(
     base: Option<&[u8]>,
     head: Option<&[u8]>,
     members: &[Member<'_>],

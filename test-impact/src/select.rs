@@ -127,7 +127,7 @@ impl Reason {
 }
 
 /// What the selection needs besides the changed files.
-pub struct Input<'a> {
+pub(crate) struct Input<'a> {
     pub graph: &'a ModuleGraph,
     /// Owners of paths at head.
     pub index: &'a PathIndex,
@@ -179,7 +179,7 @@ pub struct Selection {
 }
 
 /// Selects the modules `changed` can affect.
-pub fn select(changed: &[String], input: &Input<'_>) -> Selection {
+pub(crate) fn select(changed: &[String], input: &Input<'_>) -> Selection {
     let g = input.graph;
     let mut run_all: Option<String> = input.run_all.clone();
     let mut seeds: Vec<(ModuleId, Reason)> = Vec::new();
@@ -412,7 +412,7 @@ pub fn select(changed: &[String], input: &Input<'_>) -> Selection {
 /// The chain that made `name` affected, from the change to `name`: each
 /// step a module and the reason it was marked. `None` when `name` is not
 /// affected.
-pub fn explain<'s>(sel: &'s Selection, name: &str) -> Option<Vec<(&'s str, &'s Reason)>> {
+pub(crate) fn explain<'s>(sel: &'s Selection, name: &str) -> Option<Vec<(&'s str, &'s Reason)>> {
     let mut chain = Vec::new();
     let mut cur = name;
     loop {
