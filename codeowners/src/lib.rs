@@ -59,6 +59,8 @@
 //! needs globset's regex engine (`docs/*`, an unanchored `build/`) adds
 //! roughly 10 to 25 ns a path.
 
+#![warn(missing_docs, unreachable_pub)]
+
 use std::cell::RefCell;
 use std::fmt;
 use std::io::Read;
@@ -154,9 +156,14 @@ impl fmt::Display for Warning {
 /// the file and includes the cause.
 #[derive(Debug, thiserror::Error)]
 pub enum CodeOwnersError {
+    /// Opening or reading the file failed (missing, unreadable, a
+    /// directory). A file that is too large or not UTF-8 is not an error but
+    /// a [`Warning`].
     #[error("{}: cannot read the file: {cause}", path.display())]
     Io {
+        /// The file as given to [`CodeOwners::load`].
         path: PathBuf,
+        /// The error from opening or reading it.
         cause: std::io::Error,
     },
 }
