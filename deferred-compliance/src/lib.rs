@@ -14,6 +14,7 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod engine;
+pub mod event;
 pub mod issue;
 pub mod server;
 pub mod signature;

@@ -1,8 +1,9 @@
 //! What `deferred-compliance serve` does with a webhook delivery before it
 //! is stored and handled, all of it synchronous: the `X-Hub-Signature-256`
 //! check, the body as JSON, `Engine::wants`, then the engine's first
-//! steps on the payload (the run of a `workflow_run` event as `api::Run`,
-//! its workflow's jobs in a fixed config, the fields of the other events).
+//! steps on the payload: the typed `event::Event` read at the edge (the run
+//! of a `workflow_run` event, its workflow's jobs in a fixed config, the
+//! fields of the other events), whose errors are one line.
 //!
 //! The first byte picks the `X-GitHub-Event` name (`% 5`) and how the
 //! delivery is signed (`/ 5 % 3`): correctly, with the body's first line
@@ -15,6 +16,7 @@ use ci_toolkit_fuzz::split_selector;
 use deferred_compliance::api::Run;
 use deferred_compliance::config::Config;
 use deferred_compliance::engine::Engine;
+use deferred_compliance::event::{Event, Webhook, workflow_path};
 use deferred_compliance::signature::{WebhookSecret, sign};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
@@ -76,35 +78,25 @@ fuzz_target!(|data: &[u8]| {
     let Ok(payload) = serde_json::from_slice::<Value>(body) else {
         return;
     };
-    if !Engine::wants(event, &payload) {
-        return;
+    if Engine::wants(event, &payload) != Webhook::read(event, &payload).is_some() {
+        panic!("Engine::wants and Webhook::read disagree");
     }
-    let _ = payload
-        .pointer("/repository/full_name")
-        .and_then(Value::as_str);
-    match event {
-        "workflow_run" => {
-            let Ok(run) = serde_json::from_value::<Run>(payload["workflow_run"].clone()) else {
-                return;
-            };
+    let Some(hook) = Webhook::read(event, &payload) else {
+        return;
+    };
+    // The typed event, as the engine reads it; an error is one line.
+    match hook.event() {
+        Ok(Event::WorkflowRun(e)) => {
+            let run = &e.run;
             let _ = run.finished_at();
-            let path = deferred_compliance::engine::workflow_path(&run, &payload);
-            let _ = config().jobs_of_workflow(&path).count();
+            assert_eq!(e.workflow_path, workflow_path(run, &payload));
+            let _ = config().jobs_of_workflow(&e.workflow_path).count();
             // What the store keeps and a retry reads back is the same run.
-            let again: Run = serde_json::from_value(serde_json::to_value(&run).unwrap())
+            let again: Run = serde_json::from_value(serde_json::to_value(run).unwrap())
                 .expect("a run read back");
-            assert_eq!(again, run);
+            assert_eq!(&again, run);
         }
-        "deployment_protection_rule" => {
-            let _ = payload.pointer("/environment").and_then(Value::as_str);
-            let _ = payload
-                .pointer("/deployment_callback_url")
-                .and_then(Value::as_str);
-        }
-        "issues" => {
-            let _ = payload.pointer("/issue/number").and_then(Value::as_u64);
-            let _ = payload.pointer("/issue/user/login").and_then(Value::as_str);
-        }
-        _ => {}
+        Ok(Event::DeploymentProtectionRule(_) | Event::Issues(_)) => {}
+        Err(e) => assert!(!e.to_string().contains('\n'), "{e}"),
     }
 });
