@@ -106,6 +106,9 @@ pub fn escape_property(s: &str) -> String {
 }
 
 #[cfg(test)]
+mod snapshot_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
