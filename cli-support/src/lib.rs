@@ -10,6 +10,8 @@
 //! - [`one_line`] and [`escape_controls`]: a message, and the user data it
 //!   quotes, kept on one line.
 
+#![warn(missing_docs, unreachable_pub)]
+
 mod exit;
 mod logging;
 mod text;

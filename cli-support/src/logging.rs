@@ -28,7 +28,9 @@ pub enum Color {
     /// Colour on a terminal unless NO_COLOR is set to a non-empty value.
     #[default]
     Auto,
+    /// Colour even when the output is not a terminal, whatever NO_COLOR says.
     Always,
+    /// No colour, even on a terminal.
     Never,
 }
 
