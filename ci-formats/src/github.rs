@@ -23,8 +23,12 @@ pub enum FileError {
     /// The file could not be opened or written.
     #[error("{}: cannot append to ${var}", path.display())]
     Write {
+        /// The variable that named the file: `GITHUB_OUTPUT` or
+        /// `GITHUB_STEP_SUMMARY`.
         var: &'static str,
+        /// The file appended to (created if missing).
         path: PathBuf,
+        /// The error from opening or writing it.
         #[source]
         source: io::Error,
     },

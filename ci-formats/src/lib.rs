@@ -6,5 +6,7 @@
 //!   `$GITHUB_OUTPUT`, `$GITHUB_STEP_SUMMARY` and the escaping of
 //!   `::warning` annotations.
 
+#![warn(missing_docs, unreachable_pub)]
+
 pub mod github;
 pub mod junit;
