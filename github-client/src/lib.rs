@@ -19,6 +19,8 @@
 //! failure with [`Error::status`] and [`Error::is_unavailable`], and a tool
 //! exits 3 (not 2) when GitHub could not be reached, as `docs/cli.md` says.
 
+#![warn(missing_docs, unreachable_pub)]
+
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -57,6 +59,8 @@ pub enum Error {
     Unavailable {
         /// `METHOD PATH`.
         request: String,
+        /// Why, on one line: GitHub could not be reached or its response
+        /// not read, or its rate limit asked for too long a wait.
         #[source]
         cause: cli_support::Unavailable,
     },
@@ -170,9 +174,14 @@ impl Token {
     }
 }
 
-/// The environment variables of a GitHub App's credentials.
+/// The environment variable with a GitHub App's ID (a number, on the App's
+/// settings page); with the next two, the App's credentials.
 pub const APP_ID_VAR: &str = "GITHUB_APP_ID";
+/// The environment variable with the App's private key: the PEM text
+/// (literal `\n`s allowed), or the path of a PEM file.
 pub const APP_KEY_VAR: &str = "GITHUB_APP_PRIVATE_KEY";
+/// The environment variable with the ID (a number) of the App's
+/// installation on the account that owns the repositories.
 pub const APP_INSTALLATION_VAR: &str = "GITHUB_APP_INSTALLATION_ID";
 
 /// A GitHub App's private key (PEM). Its `Debug` hides it.
@@ -207,10 +216,17 @@ impl AppKey {
 /// installation token, renewed before it expires).
 #[derive(Clone, Debug)]
 pub enum Credentials {
+    /// A token sent with every request: `GITHUB_TOKEN` in Actions, or a
+    /// personal access token.
     Token(Token),
+    /// A GitHub App acting as one of its installations.
     App {
+        /// The App's ID ([`APP_ID_VAR`]).
         app_id: u64,
+        /// The App's private key, which signs the JWT.
         key: AppKey,
+        /// The installation's ID ([`APP_INSTALLATION_VAR`]): which
+        /// account's repositories the client may act on.
         installation_id: u64,
     },
 }
@@ -302,7 +318,9 @@ fn check_api_url(url: &str) -> Result<String> {
 /// A repository, `OWNER/NAME`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Repo {
+    /// The user or organization, `OWNER`, as given (GitHub ignores case).
     pub owner: String,
+    /// The repository's name, `NAME`, as given (no `.git`).
     pub name: String,
 }
 
@@ -354,13 +372,21 @@ impl Default for RetryPolicy {
 /// An issue (pull requests, which the issues API lists too, are dropped).
 #[derive(Clone, Debug, Deserialize)]
 pub struct Issue {
+    /// The `#N` within its repository (GitHub's `number`, not its `id`).
     pub number: u64,
+    /// The issue's title as it is now.
     pub title: String,
+    /// The Markdown body; `None` when it has none (GitHub sends `null`).
+    /// [`Issue::body`] gives `""` instead.
     #[serde(default)]
     pub body: Option<String>,
+    /// `open` or `closed`.
     pub state: String,
+    /// The issue's page on GitHub, for people; `None` when the response
+    /// has no `html_url`.
     #[serde(default)]
     pub html_url: Option<String>,
+    /// The labels on it (their names only).
     #[serde(default)]
     pub labels: Vec<Label>,
     /// Who opened it: markers in a body count only when the tool itself
@@ -374,10 +400,13 @@ pub struct Issue {
 /// A GitHub account as lists show it.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 pub struct Login {
+    /// The account's user name as GitHub shows it (`github-actions[bot]`
+    /// for a bot); GitHub compares logins without case.
     pub login: String,
 }
 
 impl Issue {
+    /// The Markdown body, or `""` when it has none.
     pub fn body(&self) -> &str {
         self.body.as_deref().unwrap_or("")
     }
@@ -395,24 +424,34 @@ impl Issue {
 /// Enterprise Server) is an error naming the endpoint, not a loop.
 pub const MAX_PAGES: usize = 100;
 
+/// A label as GitHub lists it on an issue or a repository: only its name
+/// is read.
 #[derive(Clone, Debug, Deserialize)]
 pub struct Label {
+    /// The label's name as GitHub shows it (case is kept; GitHub compares
+    /// names without case).
     pub name: String,
 }
 
 /// The fields of a new issue.
 #[derive(Debug, Serialize)]
 pub struct NewIssue<'a> {
+    /// The new issue's title.
     pub title: &'a str,
+    /// The Markdown body, at most [`MAX_BODY_CHARS`] characters.
     pub body: &'a str,
+    /// The names of the labels to put on it.
     pub labels: &'a [&'a str],
 }
 
 /// The fields of an issue to change; `None` leaves one as it is.
 #[derive(Debug, Default, Serialize)]
 pub struct IssueUpdate<'a> {
+    /// A new title.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<&'a str>,
+    /// A new Markdown body, at most [`MAX_BODY_CHARS`] characters; it
+    /// replaces the whole body.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<&'a str>,
     /// `open` or `closed`.
@@ -429,7 +468,10 @@ pub struct IssueUpdate<'a> {
 pub struct ApiError {
     /// `METHOD PATH`.
     pub request: String,
+    /// The HTTP status, outside 200–299 (mostly 4xx or 5xx).
     pub status: u16,
+    /// GitHub's `message` from the error body, or the start of a body that
+    /// is not GitHub's JSON (a proxy's page) on one line; may be empty.
     pub message: String,
 }
 
@@ -458,12 +500,20 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
+/// The HTTP method of a [`Client::call`]. All but `POST` are sent again
+/// after a lost response or a 5xx; every method waits out rate limits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
+    /// `GET`: read.
     Get,
+    /// `POST`: create (an issue, a comment); sent again only after a rate
+    /// limit, which GitHub answers before acting.
     Post,
+    /// `PATCH`: change some fields.
     Patch,
+    /// `PUT`: set or replace.
     Put,
+    /// `DELETE`: remove.
     Delete,
 }
 
@@ -619,12 +669,17 @@ impl Client {
             .collect())
     }
 
+    /// Opens an issue in `repo`; the issue as GitHub created it. Not sent
+    /// again after a lost response or a 5xx, so after such an error the
+    /// issue may exist already.
     pub async fn create_issue(&self, repo: &Repo, issue: &NewIssue<'_>) -> Result<Issue> {
         let path = format!("/repos/{}/{}/issues", repo.owner, repo.name);
         let reply = self.send(Method::Post, &path, Some(issue)).await?;
         parse(&reply.body, Method::Post, &path)
     }
 
+    /// Changes the fields of issue `number` that `update` sets; the issue
+    /// as it is afterwards.
     pub async fn update_issue(
         &self,
         repo: &Repo,
@@ -636,6 +691,9 @@ impl Client {
         parse(&reply.body, Method::Patch, &path)
     }
 
+    /// Comments `body` (Markdown, at most [`MAX_BODY_CHARS`] characters) on
+    /// issue or pull request `number`. Not sent again after a lost response
+    /// or a 5xx, like [`Client::create_issue`].
     pub async fn add_comment(&self, repo: &Repo, number: u64, body: &str) -> Result<()> {
         #[derive(Serialize)]
         struct Comment<'a> {
