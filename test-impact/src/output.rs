@@ -349,4 +349,41 @@ mod tests {
         assert_eq!(Matrix::of(&names(256)).include.len(), 256);
         assert_eq!(Matrix::of(&names(257)).include[0].count, 2);
     }
+
+    /// `$GITHUB_OUTPUT` as `select --github-output` leaves it for three
+    /// selections written by three steps (one affected set, everything,
+    /// nothing), line ends made visible: the bytes a workflow's
+    /// `steps.ID.outputs.*` are read from.
+    #[test]
+    fn github_output_file_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("output");
+        for sel in [
+            selection(&["core", "mid"], false),
+            selection(&["app", "core", "mid"], true),
+            selection(&[], false),
+        ] {
+            ci_formats::github::append_outputs(&path, &github_outputs(&sel).unwrap()).unwrap();
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        insta::assert_snapshot!(text.replace('\n', "⏎\n"));
+    }
+
+    /// `select --format github-matrix`, exactly as printed, for a few
+    /// modules and for more than a matrix holds (the first groups).
+    #[test]
+    fn github_matrix_snapshot() {
+        let three = printed(
+            Format::GithubMatrix,
+            &selection(&["app", "core", "mid"], false),
+        );
+        let mut big = selection(&[], false);
+        big.affected = names(300);
+        let m: serde_json::Value =
+            serde_json::from_str(&printed(Format::GithubMatrix, &big)).unwrap();
+        let first = serde_json::to_string_pretty(&m["include"].as_array().unwrap()[..2]).unwrap();
+        insta::assert_snapshot!(format!(
+            "{three}\n300 modules, the first two of 256 jobs:\n{first}"
+        ));
+    }
 }

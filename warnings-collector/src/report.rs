@@ -875,6 +875,59 @@ mod tests {
         );
     }
 
+    /// What `collect --github` writes for GitHub Actions, exactly: the
+    /// annotation lines on stdout (capped, with the notice of the rest)
+    /// and the step summary's Markdown, from warnings meant to break them:
+    /// `,` `:` `%` and line ends in paths and messages, a workflow command
+    /// in a message, a file outside the repository, a team name with
+    /// Markdown in it, unowned warnings.
+    #[test]
+    fn github_annotations_and_step_summary_snapshot() {
+        let ws = [
+            w(
+                "src/a,b:c.rb",
+                Some(3),
+                "100% bad\r\nnext",
+                5,
+                &["t1"],
+                &["@org/a"],
+            ),
+            w(
+                "src/x.rb",
+                None,
+                "::error::forged command",
+                3,
+                &[],
+                &["@org/a", "@org/b"],
+            ),
+            w(
+                "/usr/lib/ruby/b.rb",
+                Some(1),
+                "outside the repository",
+                2,
+                &[],
+                &[],
+            ),
+            w(
+                "lib/|pipe|.rb",
+                Some(9),
+                "rare",
+                1,
+                &[],
+                &["@org/*bold*|team"],
+            ),
+            w("c.rb", Some(2), "rarest", 1, &[], &["@org/b"]),
+        ];
+        let mut out = Vec::new();
+        write_annotations(&ws, 3, &mut out).unwrap();
+        let annotations = String::from_utf8(out).unwrap();
+        let summary = step_summary(&ws, &Groups::new(&ws));
+        insta::assert_snapshot!(format!(
+            "annotations (at most 3):\n{annotations}\nstep summary:\n{}",
+            summary.replace('\n', "⏎\n")
+        ));
+    }
+
     #[test]
     fn files_that_can_have_owners() {
         assert!(in_repository("a/b.rb") && in_repository("a/b:c.rb"));

@@ -161,6 +161,36 @@ fn junit(path: &Path, bytes: &[u8], known: &dyn Fn(&str) -> bool) -> Result<BTre
     Ok(out)
 }
 
+/// The modules with their weights in at most `n` shards, as the matrix
+/// lists them.
+fn shards(weights: &[(String, f64)], n: usize) -> Vec<Shard> {
+    let parts = split(weights, n);
+    let n = parts.len();
+    parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, (mods, secs))| Shard {
+            shard: i + 1,
+            shards: n,
+            name: format!("shard {}/{n}", i + 1),
+            modules: mods.join(" "),
+            count: mods.len(),
+            seconds: (secs * 1000.0).round() / 1000.0,
+            cargo: cargo_args(&mods, false),
+            nextest: nextest_filter(&mods, false),
+        })
+        .collect()
+}
+
+/// The GitHub Actions matrix of the shards, on one line.
+fn matrix(shards: &[Shard]) -> Result<String> {
+    #[derive(Serialize)]
+    struct Matrix<'a> {
+        include: &'a [Shard],
+    }
+    Ok(serde_json::to_string(&Matrix { include: shards })?)
+}
+
 pub fn run(cmd: &ShardCmd, out: &mut dyn Write) -> Result<Exit> {
     let p = prepare::prepare(&cmd.select)?;
     let sel = &p.selection;
@@ -191,27 +221,8 @@ pub fn run(cmd: &ShardCmd, out: &mut dyn Write) -> Result<Exit> {
         .iter()
         .map(|m| (m.clone(), timings.get(m).copied().unwrap_or(fallback)))
         .collect();
-    let parts = split(&weights, cmd.shards as usize);
-    let n = parts.len();
-    let shards: Vec<Shard> = parts
-        .into_iter()
-        .enumerate()
-        .map(|(i, (mods, secs))| Shard {
-            shard: i + 1,
-            shards: n,
-            name: format!("shard {}/{n}", i + 1),
-            modules: mods.join(" "),
-            count: mods.len(),
-            seconds: (secs * 1000.0).round() / 1000.0,
-            cargo: cargo_args(&mods, false),
-            nextest: nextest_filter(&mods, false),
-        })
-        .collect();
-    #[derive(Serialize)]
-    struct Matrix<'a> {
-        include: &'a [Shard],
-    }
-    let matrix = serde_json::to_string(&Matrix { include: &shards })?;
+    let shards = shards(&weights, cmd.shards as usize);
+    let matrix = matrix(&shards)?;
     match cmd.format {
         ShardFormat::GithubMatrix => writeln!(out, "{matrix}")?,
         ShardFormat::List => {
@@ -231,6 +242,7 @@ pub fn run(cmd: &ShardCmd, out: &mut dyn Write) -> Result<Exit> {
         )?;
     }
     let max = shards.iter().map(|s| s.seconds).fold(0.0, f64::max);
+    let n = shards.len();
     eprintln!(
         "{}; {n} shards, the longest {max:.1} s",
         output::summary(sel)
@@ -244,6 +256,21 @@ mod tests {
 
     fn w(items: &[(&str, f64)]) -> Vec<(String, f64)> {
         items.iter().map(|&(n, s)| (n.to_owned(), s)).collect()
+    }
+
+    /// `shard --format github-matrix`, exactly as printed: three shards
+    /// of six timed modules.
+    #[test]
+    fn github_matrix_snapshot() {
+        let weights = w(&[
+            ("app", 5.0),
+            ("core", 4.0),
+            ("mid", 3.0),
+            ("cli", 3.0),
+            ("docs", 2.0),
+            ("x-y", 1.0 / 3.0),
+        ]);
+        insta::assert_snapshot!(matrix(&shards(&weights, 3)).unwrap());
     }
 
     #[test]
