@@ -689,23 +689,98 @@ def closure(ws: Workspace, seeds: dict[str, str], skip_optional: bool = False, s
     return came
 
 
-def strict_closure(ws: Workspace, seeds):
+def strict_closure(ws: Workspace, seeds, skip_optional: bool = False, skip_inactive: bool = False):
     """Cargo's own rule: normal and build edges are transitive; a
-    dev-dependency only makes its dependent's tests rebuild (one hop)."""
-    reach = set(seeds)
+    dev-dependency only makes its dependent's tests rebuild (one hop).
+    Returns {pid: (via pid or None, kind)} for every reached package (its
+    keys are the set); skip_optional / skip_inactive as in `closure`."""
+    def skip(y, x):
+        return (skip_optional and (y, ws.name[x]) in ws.optional) or (skip_inactive and (y, x) in ws.inactive)
+    came = {s: (None, "seed") for s in seeds}
     q = deque(seeds)
     while q:
         x = q.popleft()
         for y, kind in ws.rev.get(x, []):
-            if kind != "dev" and y not in reach:
-                reach.add(y)
+            if kind != "dev" and y not in came and not skip(y, x):
+                came[y] = (x, kind)
                 q.append(y)
-    out = set(reach)
-    for x in reach:
+    out = dict(came)
+    for x in came:
         for y, kind in ws.rev.get(x, []):
-            if kind == "dev":
-                out.add(y)
+            if kind == "dev" and y not in out and not skip(y, x):
+                out[y] = (x, kind)
     return out
+
+
+# ---------------------------------------------------------------------------
+# Cargo's rule for a package's own test, bench and example directories
+
+PRODUCT_KINDS_EXCLUDED = {"test", "bench", "example"}
+
+
+def own_test_dirs(ws: Workspace, pid: str) -> list[str]:
+    """Directories (relative to the repository) whose files only `pid`'s own
+    test, bench and example targets can compile: its top-level `tests/`,
+    `benches/`, `examples/` and the directory of each of its test, bench and
+    example targets, except a directory that holds (at any depth) the
+    src_path of one of its lib, bin, proc-macro or build-script targets.
+    Read from `cargo metadata` only."""
+    pdir = ws.local.get(pid)
+    if pdir is None:
+        return []
+    products, cands = [], set()
+    for sub in ("tests", "benches", "examples"):
+        cands.add(norm(os.path.join(pdir, sub)))
+    for t in ws.pkgs[pid].get("targets", []):
+        r = rel(ws.root, t["src_path"])
+        if r is None:
+            continue
+        kinds = set(t.get("kind", []))
+        if kinds and kinds <= PRODUCT_KINDS_EXCLUDED:
+            d = os.path.dirname(r)
+            # a target directory inside the package (one outside it is
+            # another package's files: "compiles in" covers those)
+            if d and under(d, pdir) and d != pdir:
+                cands.add(d)
+        else:
+            products.append(r)
+    out = []
+    for d in sorted(c for c in cands if c):
+        if not any(under(f, d) for f in products):
+            out.append(d)
+    return out
+
+
+def own_tests_only(ws: Workspace, pid: str, reasons: list[str], dirs_cache: dict) -> bool:
+    """Whether every reason of seed `pid` is `owns FILE` with FILE below one
+    of pid's own test/bench/example directories (so the change reaches only
+    pid's own test targets, nothing that depends on pid)."""
+    if pid not in dirs_cache:
+        dirs_cache[pid] = own_test_dirs(ws, pid)
+    dirs = dirs_cache[pid]
+    if not reasons or not dirs:
+        return False
+    for r in reasons:
+        if not r.startswith("owns "):
+            return False
+        f = r[len("owns "):]
+        if not any(under(f, d) and f != d for d in dirs):
+            return False
+    return True
+
+
+def cargo_closure(ws: Workspace, seeds: dict[str, list[str]], dirs_cache: dict,
+                  skip_optional: bool = False, skip_inactive: bool = False):
+    """`required_cargo`'s closure: a seed that only owns files below its own
+    test directories is marked itself and stops; every other seed goes over
+    normal and build reverse edges transitively, then one dev-edge hop from
+    every package reached (strict_closure). Returns {pid: (via, kind)};
+    own-tests seeds have kind "own-tests"."""
+    own = {p for p, w in seeds.items() if own_tests_only(ws, p, w, dirs_cache)}
+    came = strict_closure(ws, [p for p in seeds if p not in own], skip_optional, skip_inactive)
+    for p in own:
+        came.setdefault(p, (None, "own-tests"))
+    return came
 
 
 # ---------------------------------------------------------------------------
@@ -780,6 +855,11 @@ def compute(repo: str, base: str, head: str, changed: list[str], meta: dict, par
 
     came = closure(ws, seeds)
     strict = strict_closure(ws, seeds)
+    # Cargo's rules: own tests/benches/examples stop at their package, dev
+    # edges one hop (the diagnostic variants below, *_cargo, drop one kind
+    # of reason from these seeds and recompute this closure)
+    dirs_cache: dict[str, list[str]] = {}
+    cargo = cargo_closure(ws, seeds, dirs_cache)
     # the same without seeds that only own a file test-impact's built-in
     # rules ignore (*.md, LICENSE*, .gitignore, .gitattributes) and nothing
     # compiles in: tells that policy's misses from the graph's
@@ -807,20 +887,37 @@ def compute(repo: str, base: str, head: str, changed: list[str], meta: dict, par
     by_compiled_in = {p: w for p, w in seeds.items() if compiled_only(w)}
     others = {p: w for p, w in seeds.items() if p not in by_compiled_in}
     without_compiled_in = closure(ws, others)
+    # the cargo variants drop reasons, not only whole seeds: a seed that owns
+    # a doc file and a file below its tests/ is own-tests once the doc is gone
+    def doc_reason(r):
+        return (r.startswith("owns ") or r.startswith("owned ")) and is_doc(r.split(" ", 1)[1].split(" at the parent")[0])
+    cargo_no_docs_seeds = {p: [r for r in w if not doc_reason(r)] for p, w in seeds.items()}
+    cargo_no_docs_seeds = {p: w for p, w in cargo_no_docs_seeds.items() if w}
+    cargo_no_docs = cargo_closure(ws, cargo_no_docs_seeds, dirs_cache)
+    cargo_no_optional = cargo_closure(ws, seeds, dirs_cache, skip_optional=True)
+    cargo_no_inactive = cargo_closure(ws, seeds, dirs_cache, skip_inactive=True)
+    cargo_without_compiled_in = cargo_closure(ws, others, dirs_cache)
     required = sorted({ws.name[p] for p in came if p in ws.members})
-    reasons = {}
-    for p in sorted(came, key=lambda p: ws.name[p]):
-        if p not in ws.members:
-            continue
-        chain, x = [], p
-        while came[x][0] is not None:
-            via, kind = came[x]
-            opt = ("inactive optional " if (x, via) in ws.inactive else
-                   "optional " if (x, ws.name[via]) in ws.optional else "")
-            chain.append(f"{opt}{kind}-dep on {ws.name[via]}" + ("" if via in ws.members else " (external)"))
-            x = via
-        why = "; ".join(seeds[x][:3]) + (f" (+{len(seeds[x]) - 3} more)" if len(seeds[x]) > 3 else "")
-        reasons[ws.name[p]] = (" -> ".join(chain) + " <- " if chain else "") + f"{ws.name[x]}: {why}"
+
+    def chains(reached):
+        out = {}
+        for p in sorted(reached, key=lambda p: ws.name[p]):
+            if p not in ws.members:
+                continue
+            chain, x = [], p
+            while reached[x][0] is not None:
+                via, kind = reached[x]
+                opt = ("inactive optional " if (x, via) in ws.inactive else
+                       "optional " if (x, ws.name[via]) in ws.optional else "")
+                chain.append(f"{opt}{kind}-dep on {ws.name[via]}" + ("" if via in ws.members else " (external)"))
+                x = via
+            why = "; ".join(seeds[x][:3]) + (f" (+{len(seeds[x]) - 3} more)" if len(seeds[x]) > 3 else "")
+            tag = " [own tests only]" if reached[x][1] == "own-tests" else ""
+            out[ws.name[p]] = (" -> ".join(chain) + " <- " if chain else "") + f"{ws.name[x]}{tag}: {why}"
+        return out
+    reasons = chains(came)
+    reasons_cargo = chains(cargo)
+    members_of = lambda reached: sorted({ws.name[p] for p in reached if p in ws.members})
     return {
         "repo": repo,
         "base": base,
@@ -829,11 +926,19 @@ def compute(repo: str, base: str, head: str, changed: list[str], meta: dict, par
         "members": sorted(ws.name[m] for m in ws.members),
         "required": required,
         "required_strict": sorted({ws.name[p] for p in strict if p in ws.members}),
+        "required_cargo": members_of(cargo),
+        "required_cargo_no_docs": members_of(cargo_no_docs),
+        "required_cargo_no_optional": members_of(cargo_no_optional),
+        "required_cargo_no_inactive_optional": members_of(cargo_no_inactive),
+        "required_cargo_without_compiled_in": members_of(cargo_without_compiled_in),
+        "own_tests_seeds": sorted(ws.name[p] for p, (_, k) in cargo.items() if k == "own-tests"),
+        "own_test_dirs": {ws.name[p]: d for p, d in sorted(dirs_cache.items(), key=lambda kv: ws.name[kv[0]]) if d},
         "required_no_docs": sorted({ws.name[p] for p in no_docs if p in ws.members}),
         "required_no_optional": sorted({ws.name[p] for p in no_optional if p in ws.members}),
         "required_no_inactive_optional": sorted({ws.name[p] for p in no_inactive if p in ws.members}),
         "required_without_compiled_in": sorted({ws.name[p] for p in without_compiled_in if p in ws.members}),
         "reasons": reasons,
+        "reasons_cargo": reasons_cargo,
         "seeds": {ws.name[p]: w for p, w in sorted(seeds.items(), key=lambda kv: ws.name[kv[0]])},
         "unowned": unowned,
         "compiled_in_outside_owner": sorted(
