@@ -98,17 +98,24 @@ impl Module {
 /// A dependency by name, as inputs state them before the graph is built.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Dep {
+    /// The name of the module depended on; building the graph fails with
+    /// [`GraphError::UnknownDependency`] when no module has it.
     pub name: String,
+    /// Whether the dependent waits for the whole module or its metadata.
     pub kind: DepKind,
 }
 
 impl Dep {
+    /// A [`DepKind::Full`] dependency on the module named `name`.
     pub fn full(name: impl Into<String>) -> Self {
         Dep {
             name: name.into(),
             kind: DepKind::Full,
         }
     }
+
+    /// A [`DepKind::Metadata`] (pipelined) dependency on the module named
+    /// `name`.
     pub fn metadata(name: impl Into<String>) -> Self {
         Dep {
             name: name.into(),
@@ -120,20 +127,54 @@ impl Dep {
 /// Why a graph could not be built.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum GraphError {
+    /// A module names a dependency that is the name of no module.
     #[error("module `{module}` depends on `{dependency}`, which is not a module of the graph")]
-    UnknownDependency { module: String, dependency: String },
+    UnknownDependency {
+        /// The name of the module whose dependencies name it.
+        module: String,
+        /// The name that matched no module.
+        dependency: String,
+    },
+    /// Two modules have this name.
     #[error("module `{0}` is defined more than once")]
     DuplicateModule(String),
+    /// A duration is negative, NaN or infinite; also a
+    /// [`Change::Scale`](crate::Change::Scale) factor that is, or that
+    /// makes the duration infinite.
     #[error("module `{module}` has duration {value}; expected a finite number of seconds >= 0")]
-    InvalidDuration { module: String, value: f64 },
+    InvalidDuration {
+        /// The module, by name.
+        module: String,
+        /// The duration in seconds, or the factor of a scale.
+        value: f64,
+    },
+    /// A metadata time is negative, NaN, infinite or longer than the
+    /// module's duration.
     #[error(
         "module `{module}` has metadata time {value}; expected a finite number of seconds between 0 and its duration"
     )]
-    InvalidMetadataTime { module: String, value: f64 },
+    InvalidMetadataTime {
+        /// The module, by name.
+        module: String,
+        /// The metadata time in seconds.
+        value: f64,
+    },
+    /// An observed start is NaN or infinite (a negative one is allowed).
     #[error("module `{module}` has observed start {value}; expected a finite number of seconds")]
-    InvalidObservedStart { module: String, value: f64 },
+    InvalidObservedStart {
+        /// The module, by name.
+        module: String,
+        /// The observed start in seconds.
+        value: f64,
+    },
+    /// The names of the modules of one cycle, each depending on the next and
+    /// the last on the first (a module that depends on itself is a cycle of
+    /// one).
     #[error("dependency cycle: {}", format_cycle(.0))]
     Cycle(Vec<String>),
+    /// `u32::MAX` or more modules or edges, more than a [`ModuleId`] can
+    /// number; also a [`Change::Split`](crate::Change::Split) whose parts
+    /// multiply past `u32::MAX`.
     #[error("the graph has more than {} modules or edges", u32::MAX)]
     TooLarge,
 }
@@ -178,10 +219,12 @@ pub struct GraphBuilder {
 }
 
 impl GraphBuilder {
+    /// An empty builder.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// An empty builder with room for `modules` modules.
     pub fn with_capacity(modules: usize) -> Self {
         GraphBuilder {
             modules: Vec::with_capacity(modules),
@@ -217,6 +260,7 @@ impl GraphBuilder {
         self.modules.len()
     }
 
+    /// Whether no module was added yet.
     pub fn is_empty(&self) -> bool {
         self.modules.is_empty()
     }
@@ -388,7 +432,10 @@ impl NameIndex {
 /// An edge as seen from one end: the module at the other end and the kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Adjacent {
+    /// The module at the other end: the dependency in
+    /// [`ModuleGraph::deps`], the dependent in [`ModuleGraph::dependents`].
     pub module: ModuleId,
+    /// How the dependent waits for the dependency.
     pub kind: DepKind,
 }
 
@@ -612,6 +659,7 @@ impl ModuleGraph {
         self.graph.node_count()
     }
 
+    /// Whether the graph has no modules.
     pub fn is_empty(&self) -> bool {
         self.graph.node_count() == 0
     }
@@ -626,14 +674,18 @@ impl ModuleGraph {
         (0..self.graph.node_count() as u32).map(ModuleId)
     }
 
+    /// The module with this id. Panics when `id` is not `< len()`.
     pub fn module(&self, id: ModuleId) -> &Module {
         &self.graph[NodeIndex::new(id.index())]
     }
 
+    /// The module's unique name. Panics as [`ModuleGraph::module`] does.
     pub fn name(&self, id: ModuleId) -> &str {
         &self.module(id).name
     }
 
+    /// The module's build time in seconds ([`Module::duration_s`]). Panics
+    /// as [`ModuleGraph::module`] does.
     pub fn duration(&self, id: ModuleId) -> f64 {
         self.module(id).duration_s
     }

@@ -5,6 +5,8 @@
 //! - [`input`]: readers for native JSON, DOT plus times, Cargo timings and Ninja logs.
 //! - [`paths`]: which module a file belongs to.
 
+#![warn(missing_docs, unreachable_pub)]
+
 pub mod analysis;
 pub mod graph;
 pub mod input;

@@ -35,6 +35,7 @@ impl Cpm {
 /// One module on a path.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PathStep {
+    /// The module, an id of the graph the path was found in.
     pub module: ModuleId,
     /// Earliest start of the module, in seconds from the build start.
     pub start_s: f64,
@@ -57,7 +58,9 @@ pub struct CriticalPath {
 /// Where and when one module runs in a simulated schedule.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Slot {
+    /// When the module starts, in seconds from the build start.
     pub start_s: f64,
+    /// When it finishes: `start_s` plus its duration.
     pub end_s: f64,
     /// Worker that runs it, `0..workers`.
     pub worker: u32,
@@ -66,7 +69,10 @@ pub struct Slot {
 /// A list schedule with N workers.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Schedule {
+    /// Workers simulated: the number asked for, at least 1.
     pub workers: usize,
+    /// Simulated build time in seconds: the latest end of any module (0 for
+    /// an empty graph).
     pub makespan_s: f64,
     /// Indexed by [`ModuleId`].
     pub slots: Vec<Slot>,
@@ -76,12 +82,27 @@ pub struct Schedule {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Change {
     /// Set the duration to this many seconds.
-    Set { module: ModuleId, seconds: f64 },
+    Set {
+        /// The module, an id of the graph being changed.
+        module: ModuleId,
+        /// The new duration, finite and `>= 0`.
+        seconds: f64,
+    },
     /// Multiply the duration by this factor.
-    Scale { module: ModuleId, factor: f64 },
+    Scale {
+        /// The module, an id of the graph being changed.
+        module: ModuleId,
+        /// Finite and `>= 0`: 0.5 halves the duration, 2 doubles it.
+        factor: f64,
+    },
     /// Split into N equal parts that build in parallel, each with the
     /// original's dependencies; its dependents depend on every part.
-    Split { module: ModuleId, parts: u32 },
+    Split {
+        /// The module, an id of the graph being changed.
+        module: ModuleId,
+        /// N, the number of parts; 0 counts as 1.
+        parts: u32,
+    },
 }
 
 /// The outcome of what-if changes.
@@ -100,8 +121,12 @@ pub struct WhatIf {
 /// One link of the observed critical chain of a real build.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ObservedStep {
+    /// The module at this link.
     pub module: ModuleId,
+    /// Its observed start ([`crate::Module::observed_start_s`]), in seconds
+    /// from the build start.
     pub start_s: f64,
+    /// Its observed start plus its duration.
     pub end_s: f64,
     /// Time between the moment the previous link made this module ready and
     /// this module's actual start (queueing for a free job slot, etc.); for

@@ -54,7 +54,7 @@ pub(crate) struct DotEdge {
 }
 
 impl DotGraph {
-    pub fn graph_attr(&self, key: &str) -> Option<&str> {
+    pub(crate) fn graph_attr(&self, key: &str) -> Option<&str> {
         self.graph_attrs
             .iter()
             .rev()
@@ -62,7 +62,7 @@ impl DotGraph {
             .map(|(_, v)| v.as_str())
     }
 
-    pub fn edge_attr(&self, e: &DotEdge, key: &str) -> Option<&str> {
+    pub(crate) fn edge_attr(&self, e: &DotEdge, key: &str) -> Option<&str> {
         self.edge_attrs
             .get(e.attrs as usize)?
             .iter()
@@ -72,7 +72,7 @@ impl DotGraph {
     }
 
     /// Whether this is the output of `ninja -t graph`.
-    pub fn is_ninja(&self) -> bool {
+    pub(crate) fn is_ninja(&self) -> bool {
         self.directed
             && self.name.as_deref() == Some("ninja")
             && self
@@ -82,7 +82,7 @@ impl DotGraph {
 
     /// A node's module name: its label (with `\N` standing for the ID), else
     /// its ID.
-    pub fn node_name<'a>(&'a self, n: &'a DotNode) -> Cow<'a, str> {
+    pub(crate) fn node_name<'a>(&'a self, n: &'a DotNode) -> Cow<'a, str> {
         match n.label.as_deref() {
             Some(l) if l.contains("\\N") => Cow::Owned(l.replace("\\N", &n.id)),
             Some(l) => Cow::Borrowed(l),

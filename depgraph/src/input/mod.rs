@@ -119,6 +119,7 @@ pub enum DotEdges {
 }
 
 impl DotEdges {
+    /// Both directions, the default first.
     pub const ALL: [DotEdges; 2] = [DotEdges::DependsOn, DotEdges::BuildOrder];
 
     /// The command-line name: `depends-on` or `build-order`.
@@ -167,6 +168,7 @@ pub struct LoadOptions {
 /// The result of [`load`].
 #[derive(Clone, Debug)]
 pub struct Loaded {
+    /// The validated graph, combined from every input.
     pub graph: ModuleGraph,
     /// The format of each input, in the order of the inputs.
     pub formats: Vec<Format>,
@@ -182,21 +184,31 @@ pub struct Loaded {
 pub enum InputError {
     /// A file could not be read.
     Io {
+        /// The file as it was given.
         path: PathBuf,
+        /// Why it could not be read.
         source: std::io::Error,
     },
     /// A file's content is malformed: `message` says what was wrong and what
     /// was expected.
     Parse {
+        /// The file as it was given.
         path: PathBuf,
+        /// 1-based line, when known.
         line: Option<usize>,
+        /// 1-based column, when known; shown only with a line.
         column: Option<usize>,
+        /// What was wrong and what was expected.
         message: String,
     },
     /// The graph read from the files is invalid (cycle, unknown dependency,
     /// duplicate module...).
     Graph {
+        /// The files the graph was read from: one, or the two combined (a
+        /// DOT file and its times, a Ninja graph and its log, Cargo timings
+        /// and `cargo metadata`).
         paths: Vec<PathBuf>,
+        /// What is wrong with the graph.
         source: GraphError,
     },
     /// The inputs cannot be combined, or a format cannot be detected.
@@ -259,7 +271,7 @@ pub(crate) struct Source<'a> {
 
 impl Source<'_> {
     /// A parse error at a line (1-based) and column (1-based).
-    pub fn error_at(
+    pub(crate) fn error_at(
         &self,
         line: Option<usize>,
         column: Option<usize>,
@@ -274,12 +286,12 @@ impl Source<'_> {
     }
 
     /// A parse error without a position.
-    pub fn error(&self, message: impl Into<String>) -> InputError {
+    pub(crate) fn error(&self, message: impl Into<String>) -> InputError {
         self.error_at(None, None, message)
     }
 
     /// The file's name as given, for messages.
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         self.path.display().to_string()
     }
 }
@@ -598,7 +610,7 @@ pub(crate) mod test_util {
     use super::*;
     use crate::graph::{DepKind, ModuleGraph};
 
-    pub fn src<'a>(name: &'a str, text: &'a str) -> Source<'a> {
+    pub(crate) fn src<'a>(name: &'a str, text: &'a str) -> Source<'a> {
         Source {
             path: Path::new(name),
             bytes: text.as_bytes(),
@@ -606,7 +618,7 @@ pub(crate) mod test_util {
     }
 
     /// `(name, dependency, kind)` of every edge, sorted.
-    pub fn edges(g: &ModuleGraph) -> Vec<(String, String, DepKind)> {
+    pub(crate) fn edges(g: &ModuleGraph) -> Vec<(String, String, DepKind)> {
         let mut v: Vec<_> = g
             .ids()
             .flat_map(|id| {
@@ -619,7 +631,7 @@ pub(crate) mod test_util {
         v
     }
 
-    pub fn names(g: &ModuleGraph) -> Vec<String> {
+    pub(crate) fn names(g: &ModuleGraph) -> Vec<String> {
         g.modules().map(|m| m.name.clone()).collect()
     }
 }

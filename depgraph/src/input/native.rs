@@ -484,7 +484,7 @@ pub(crate) struct TimesTable {
 
 impl TimesTable {
     /// Adds an entry; returns the index of the earlier entry of the same name.
-    pub fn insert(&mut self, t: Timing) -> Result<(), usize> {
+    pub(crate) fn insert(&mut self, t: Timing) -> Result<(), usize> {
         if let Some(&at) = self.by_name.get(&t.module.name) {
             return Err(at);
         }
