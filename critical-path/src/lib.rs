@@ -1,13 +1,17 @@
 //! `critical-path`: the longest chain of a timed module graph, slack, an
 //! N-worker simulation and what-if changes, as text, JSON, SVG or a Chrome
 //! trace. The binary's `main` only calls [`main`]; everything else lives here
-//! so it can be tested without a process.
+//! so it can be tested without a process. Only the command line ([`Cli`],
+//! for the shared-flags check) and [`report::secs`] (for the TUI test) are
+//! used outside the crate; every other item is `pub(crate)`.
 
-pub mod commands;
-pub mod owners;
-pub mod render;
+#![warn(unreachable_pub)]
+
+mod commands;
+mod owners;
+mod render;
 pub mod report;
-pub mod tui;
+mod tui;
 
 use std::process::ExitCode;
 

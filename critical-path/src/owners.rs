@@ -8,7 +8,7 @@ use depgraph::{ModuleGraph, ModuleId};
 /// The owner teams of every module, from CODEOWNERS: teams interned and
 /// sorted, so filtering 100,000 modules compares integers.
 #[derive(Debug)]
-pub struct Owners {
+pub(crate) struct Owners {
     teams: Vec<String>,
     of_module: Vec<Box<[u32]>>,
 }
@@ -16,7 +16,7 @@ pub struct Owners {
 impl Owners {
     /// Owners of each module's [`depgraph::Module::path`] (none without a
     /// path), as `owners_of` reports them for a repository-relative path.
-    pub fn build(g: &ModuleGraph, owners_of: impl Fn(&str) -> Vec<String>) -> Owners {
+    pub(crate) fn build(g: &ModuleGraph, owners_of: impl Fn(&str) -> Vec<String>) -> Owners {
         let mut index: HashMap<String, u32> = HashMap::new();
         let mut teams: Vec<String> = Vec::new();
         let mut of_module: Vec<Box<[u32]>> = g
@@ -52,12 +52,12 @@ impl Owners {
         Owners { teams, of_module }
     }
 
-    pub fn teams(&self) -> &[String] {
+    pub(crate) fn teams(&self) -> &[String] {
         &self.teams
     }
 
     /// The owners of a module, as named in CODEOWNERS.
-    pub fn of(&self, id: ModuleId) -> impl Iterator<Item = &str> {
+    pub(crate) fn of(&self, id: ModuleId) -> impl Iterator<Item = &str> {
         self.of_module[id.index()]
             .iter()
             .map(|&t| self.teams[t as usize].as_str())

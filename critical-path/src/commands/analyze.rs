@@ -76,7 +76,7 @@ pub enum ScheduleChoice {
 /// The JSON report. Field names are a stable interface (see the README);
 /// new fields may be added, none removed or renamed.
 #[derive(Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     pub inputs: Vec<String>,
     pub formats: Vec<&'static str>,
     pub target: Option<String>,
@@ -100,7 +100,7 @@ pub struct Report {
 
 /// The critical path that ends at a team's last-finishing module.
 #[derive(Serialize)]
-pub struct TeamReport {
+pub(crate) struct TeamReport {
     /// The team as CODEOWNERS spells it.
     pub name: String,
     /// The team's module that finishes last (earliest start + duration).
@@ -114,7 +114,7 @@ pub struct TeamReport {
 }
 
 #[derive(Serialize)]
-pub struct TeamModule {
+pub(crate) struct TeamModule {
     pub name: String,
     pub duration_s: f64,
     pub span_s: f64,
@@ -126,13 +126,13 @@ pub struct TeamModule {
 }
 
 #[derive(Serialize)]
-pub struct PathReport {
+pub(crate) struct PathReport {
     pub duration_s: f64,
     pub modules: Vec<PathModule>,
 }
 
 #[derive(Serialize)]
-pub struct PathModule {
+pub(crate) struct PathModule {
     pub name: String,
     pub duration_s: f64,
     /// Time the module holds the path: its duration, or only its metadata
@@ -146,26 +146,26 @@ pub struct PathModule {
 }
 
 #[derive(Serialize)]
-pub struct TopPath {
+pub(crate) struct TopPath {
     pub duration_s: f64,
     pub modules: Vec<String>,
 }
 
 #[derive(Serialize)]
-pub struct ChainReport {
+pub(crate) struct ChainReport {
     pub wall_s: f64,
     pub modules: Vec<ChainModule>,
 }
 
 #[derive(Serialize)]
-pub struct ChainModule {
+pub(crate) struct ChainModule {
     pub name: String,
     pub start_s: f64,
     pub end_s: f64,
     pub wait_s: f64,
 }
 
-pub fn run(args: &AnalyzeArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
+pub(crate) fn run(args: &AnalyzeArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
     if let Some(b) = args.max_critical_path
         && !(b.is_finite() && b >= 0.0)
     {

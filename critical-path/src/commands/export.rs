@@ -15,7 +15,7 @@ pub struct ExportArgs {
     pub input: InputArgs,
 }
 
-pub fn run(args: &ExportArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
+pub(crate) fn run(args: &ExportArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
     let input = args.input.load()?;
     depgraph::input::write_native(&input.graph, &mut *out)?;
     Ok(Exit::Success)

@@ -1,11 +1,11 @@
 //! One file per subcommand, each with its clap `Args` and its `run`.
 
-pub mod analyze;
-pub mod export;
-pub mod owners;
-pub mod slack;
-pub mod tui;
-pub mod what_if;
+pub(crate) mod analyze;
+pub(crate) mod export;
+pub(crate) mod owners;
+pub(crate) mod slack;
+pub(crate) mod tui;
+pub(crate) mod what_if;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -65,7 +65,7 @@ fn dot_edges_parser() -> impl clap::builder::TypedValueParser<Value = DotEdges> 
 }
 
 /// `--format text|json`, the same in every tool.
-pub use cli_support::Format as OutputFormat;
+pub(crate) use cli_support::Format as OutputFormat;
 
 /// A loaded graph, restricted to `--target` when given.
 pub struct Input {
@@ -145,7 +145,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-pub fn display_inputs(inputs: &[PathBuf]) -> String {
+pub(crate) fn display_inputs(inputs: &[PathBuf]) -> String {
     inputs
         .iter()
         .map(|p| p.display().to_string())
@@ -155,7 +155,7 @@ pub fn display_inputs(inputs: &[PathBuf]) -> String {
 
 /// "; did you mean `x`?" for a name that is a substring of (or contains)
 /// module names, so a typo'd `--target` is quick to fix.
-pub fn suggest(graph: &ModuleGraph, name: &str) -> String {
+pub(crate) fn suggest(graph: &ModuleGraph, name: &str) -> String {
     let lower = name.to_lowercase();
     let mut hits: Vec<&str> = graph
         .modules()
@@ -181,13 +181,17 @@ pub fn suggest(graph: &ModuleGraph, name: &str) -> String {
 }
 
 /// Resolves a module named on the command line, with a suggestion on a miss.
-pub fn resolve(graph: &ModuleGraph, flag: &str, name: &str) -> anyhow::Result<depgraph::ModuleId> {
+pub(crate) fn resolve(
+    graph: &ModuleGraph,
+    flag: &str,
+    name: &str,
+) -> anyhow::Result<depgraph::ModuleId> {
     graph
         .find(name)
         .with_context(|| format!("{flag} `{name}`: no such module{}", suggest(graph, name)))
 }
 
 /// Default `--jobs`: the machine's parallelism, as Cargo and Ninja use.
-pub fn default_jobs() -> usize {
+pub(crate) fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }

@@ -12,7 +12,7 @@ use crate::owners::Owners;
 /// directory, owned like the files directly in it), from a CODEOWNERS file in GitHub's
 /// syntax. Modules without a path have no owners. Skipped lines are
 /// reported on stderr as warnings naming the file.
-pub fn load(path: &Path, graph: &ModuleGraph) -> anyhow::Result<Owners> {
+pub(crate) fn load(path: &Path, graph: &ModuleGraph) -> anyhow::Result<Owners> {
     // The error names the file already: `--codeowners FILE: cannot read ...`.
     let (codeowners, warnings) =
         CodeOwners::load(path, Dialect::GitHub).map_err(|e| anyhow::anyhow!("--codeowners {e}"))?;

@@ -27,7 +27,7 @@ pub struct SlackArgs {
 
 /// One JSON row; the field names are a stable interface.
 #[derive(Serialize)]
-pub struct SlackRow<'a> {
+pub(crate) struct SlackRow<'a> {
     pub name: &'a str,
     pub duration_s: f64,
     pub earliest_start_s: f64,
@@ -35,7 +35,7 @@ pub struct SlackRow<'a> {
     pub slack_s: f64,
 }
 
-pub fn run(args: &SlackArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
+pub(crate) fn run(args: &SlackArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
     let input = args.input.load()?;
     let g = &input.graph;
     let cpm = g.cpm();

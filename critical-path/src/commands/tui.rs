@@ -26,7 +26,7 @@ pub struct TuiArgs {
     pub codeowners: Option<PathBuf>,
 }
 
-pub fn run(args: &TuiArgs, color: cli_support::Color) -> anyhow::Result<Exit> {
+pub(crate) fn run(args: &TuiArgs, color: cli_support::Color) -> anyhow::Result<Exit> {
     // Inputs first: their errors say more than a missing terminal does.
     let input = args.input.load()?;
     let owners = match &args.codeowners {

@@ -42,7 +42,7 @@ pub struct WhatIfArgs {
 
 /// The JSON report; field names are a stable interface.
 #[derive(Serialize)]
-pub struct WhatIfReport {
+pub(crate) struct WhatIfReport {
     pub before_s: f64,
     pub after_s: f64,
     pub saved_s: f64,
@@ -53,7 +53,11 @@ pub struct WhatIfReport {
     pub makespan_after_s: f64,
 }
 
-pub fn run(args: &WhatIfArgs, matches: &ArgMatches, out: &mut dyn Write) -> anyhow::Result<Exit> {
+pub(crate) fn run(
+    args: &WhatIfArgs,
+    matches: &ArgMatches,
+    out: &mut dyn Write,
+) -> anyhow::Result<Exit> {
     let input = args.input.load()?;
     let g = &input.graph;
     let changes = changes_in_order(g, args, matches)?;

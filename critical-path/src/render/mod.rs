@@ -13,15 +13,15 @@ use std::collections::BinaryHeap;
 
 use depgraph::{Cpm, CriticalPath, ModuleGraph, Slot};
 
-pub mod svg;
-pub mod trace;
+pub(crate) mod svg;
+pub(crate) mod trace;
 
-pub use svg::svg;
-pub use trace::{chrome_trace, write_chrome_trace};
+pub(crate) use svg::svg;
+pub(crate) use trace::write_chrome_trace;
 
 /// Everything a renderer draws.
 #[derive(Clone, Debug)]
-pub struct Timeline<'a> {
+pub(crate) struct Timeline<'a> {
     pub graph: &'a ModuleGraph,
     /// The analysis `analyze` computed (earliest and latest starts): the
     /// renderers draw slack from it rather than computing it again.
@@ -98,7 +98,7 @@ pub(crate) fn lane_order(t: &Timeline, n: usize) -> Vec<u32> {
 /// order, and the number of lanes. `O(n log n)`.
 ///
 /// An interval with `end < start` is treated as empty (`end = start`).
-pub fn assign_lanes(intervals: &[(f64, f64)]) -> (Vec<u32>, usize) {
+pub(crate) fn assign_lanes(intervals: &[(f64, f64)]) -> (Vec<u32>, usize) {
     let mut order: Vec<u32> = (0..intervals.len() as u32).collect();
     order.sort_by(|&a, &b| {
         let (sa, ea) = intervals[a as usize];

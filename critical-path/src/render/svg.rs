@@ -22,7 +22,7 @@ const PAD: f64 = 24.0;
 /// Room for the lane numbers left of the Gantt chart.
 const GUTTER: f64 = 44.0;
 /// Bars narrower than this are merged with their narrow neighbours.
-pub const MIN_BAR_PX: f64 = 2.0;
+pub(crate) const MIN_BAR_PX: f64 = 2.0;
 /// Mean advance of a character, in font sizes (sans-serif, mostly
 /// lowercase): to decide what fits.
 const CHAR_EM: f64 = 0.6;
@@ -152,7 +152,7 @@ pub(crate) fn stack_blocks(t: &Timeline, px_per_s: f64) -> Vec<Block> {
 /// Lays the picture out (`Layout`), then draws it section by section.
 /// The analysis comes with the timeline (the path, the schedule, the slack
 /// of its [`Cpm`](depgraph::Cpm)); none of it is computed again here.
-pub fn svg(t: &Timeline) -> String {
+pub(crate) fn svg(t: &Timeline) -> String {
     let l = Layout::new(t);
     let bars = gantt_bars(t, &t.critical_set(), l.gantt_scale);
     let merged = Merged::of(&bars);

@@ -27,8 +27,10 @@ fn micros(s: f64) -> i64 {
 /// The trace of a timeline: `{"traceEvents":[…],"displayTimeUnit":"ms",…}`.
 ///
 /// Holds every event in memory (about 1 KB each); for large graphs prefer
-/// [`write_chrome_trace`], which streams the same document.
-pub fn chrome_trace(t: &Timeline) -> Value {
+/// [`write_chrome_trace`], which streams the same document (the tests
+/// compare the two).
+#[cfg(test)]
+pub(crate) fn chrome_trace(t: &Timeline) -> Value {
     let mut events: Vec<Value> = Vec::with_capacity(t.drawn() + t.path.steps.len() + 8);
     for_each_event(t, |e| events.push(e));
     json!({
@@ -40,7 +42,7 @@ pub fn chrome_trace(t: &Timeline) -> Value {
 
 /// Writes the document of [`chrome_trace`] to `w`, one event per line,
 /// without holding the events in memory.
-pub fn write_chrome_trace(t: &Timeline, w: &mut impl Write) -> io::Result<()> {
+pub(crate) fn write_chrome_trace(t: &Timeline, w: &mut impl Write) -> io::Result<()> {
     w.write_all(b"{\"traceEvents\":[")?;
     let mut first = true;
     let mut result = Ok(());

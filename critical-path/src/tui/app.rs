@@ -11,12 +11,11 @@
 //! presses on a 100,000-module graph costs one recomputation per result the
 //! user can still see, and the UI never waits for one.
 
-pub use crate::owners::Owners;
+pub(crate) use crate::owners::Owners;
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
-use std::time::{Duration, Instant};
+use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 
 use depgraph::{Cpm, CriticalPath, ModuleGraph, ModuleId, Schedule, Slot};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
@@ -24,7 +23,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use crate::report::round;
 
 /// How many longest paths the third view lists.
-pub const TOP_PATHS: usize = 10;
+pub(crate) const TOP_PATHS: usize = 10;
 /// Resolution of the precomputed "busy workers over time" histogram; the
 /// Gantt strip resamples it to its width, so a frame never walks the slots.
 const BUSY_BUCKETS: usize = 1024;
@@ -34,8 +33,10 @@ const STEP: f64 = 0.10;
 
 /// Where what-if recomputations run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Recompute {
-    /// In [`App::on_key`] itself: deterministic, for tests and small graphs.
+pub(crate) enum Recompute {
+    /// In [`App::on_key`] itself: deterministic, for tests and small graphs
+    /// (only the tests ask for it today).
+    #[cfg_attr(not(test), allow(dead_code))]
     Inline,
     /// On a worker thread; results are picked up by [`App::poll`].
     Background,
@@ -43,7 +44,7 @@ pub enum Recompute {
 
 /// The three lists `Tab` cycles through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum View {
+pub(crate) enum View {
     /// The critical path, or the path shown by a drill-down.
     Path,
     /// Every module, least slack first.
@@ -69,7 +70,7 @@ impl View {
 }
 
 /// Everything drawn from one version of the graph (original or what-if).
-pub struct Analysis {
+pub(crate) struct Analysis {
     pub graph: Arc<ModuleGraph>,
     pub cpm: Cpm,
     pub path: CriticalPath,
@@ -91,7 +92,7 @@ pub struct Analysis {
 }
 
 impl Analysis {
-    pub fn compute(graph: Arc<ModuleGraph>, jobs: usize) -> Analysis {
+    pub(crate) fn compute(graph: Arc<ModuleGraph>, jobs: usize) -> Analysis {
         let g = &*graph;
         let cpm = g.cpm();
         let path = g.critical_path_with(&cpm);
@@ -133,7 +134,7 @@ impl Analysis {
     }
 
     /// Position of `id` on the critical path.
-    pub fn on_path(&self, id: ModuleId) -> Option<usize> {
+    pub(crate) fn on_path(&self, id: ModuleId) -> Option<usize> {
         match self.path_pos[id.index()] {
             NOT_ON_PATH => None,
             p => Some(p as usize),
@@ -142,16 +143,16 @@ impl Analysis {
 
     /// How much the critical path shrinks if `id` took no time. Zero off the
     /// critical path: the critical path itself stays as long.
-    pub fn improvement(&self, id: ModuleId) -> f64 {
+    pub(crate) fn improvement(&self, id: ModuleId) -> f64 {
         self.on_path(id).map_or(0.0, |p| self.improvements[p])
     }
 
-    pub fn slack(&self, id: ModuleId) -> f64 {
+    pub(crate) fn slack(&self, id: ModuleId) -> f64 {
         self.cpm.slack(id)
     }
 
     /// Total work / critical path: more workers than this cannot help.
-    pub fn parallelism(&self) -> f64 {
+    pub(crate) fn parallelism(&self) -> f64 {
         if self.path.length_s > 0.0 {
             self.total_work_s / self.path.length_s
         } else {
@@ -215,7 +216,7 @@ fn busy_histogram(slots: &[Slot], horizon_s: f64) -> Vec<f64> {
 
 /// What a key press currently means.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     Normal,
     /// Typing a search; `matches` counts the modules whose name contains it.
     Search {
@@ -227,7 +228,7 @@ pub enum Mode {
 
 /// What a drill-down shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Target {
+pub(crate) enum Target {
     /// The critical path that ends at this module.
     To(ModuleId),
     /// The n-th longest path (0-based) of the top-paths view.
@@ -273,7 +274,7 @@ impl Rows {
 
 /// How the App was started.
 #[derive(Clone, Debug)]
-pub struct Options {
+pub(crate) struct Options {
     /// Workers of the simulated schedule.
     pub jobs: usize,
     /// The inputs, as the header names them.
@@ -338,7 +339,7 @@ fn spawn_worker(base: Arc<ModuleGraph>, jobs: usize) -> Engine {
 }
 
 /// The TUI's whole state. See the module docs.
-pub struct App {
+pub(crate) struct App {
     options: Options,
     base: Arc<Analysis>,
     analysis: Arc<Analysis>,
@@ -372,7 +373,7 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(graph: ModuleGraph, options: Options) -> App {
+    pub(crate) fn new(graph: ModuleGraph, options: Options) -> App {
         let graph = Arc::new(graph);
         let base = Arc::new(Analysis::compute(Arc::clone(&graph), options.jobs));
         let engine = match options.recompute {
@@ -407,107 +408,109 @@ impl App {
     }
 
     /// Adds module owners (from CODEOWNERS), which `o` filters by.
-    pub fn with_owners(mut self, owners: Owners) -> App {
+    pub(crate) fn with_owners(mut self, owners: Owners) -> App {
         self.owners = Some(owners);
         self
     }
 
     // ---- what the renderer reads ----
 
-    pub fn options(&self) -> &Options {
+    pub(crate) fn options(&self) -> &Options {
         &self.options
     }
 
-    pub fn analysis(&self) -> &Analysis {
+    pub(crate) fn analysis(&self) -> &Analysis {
         &self.analysis
     }
 
-    pub fn base(&self) -> &Analysis {
+    pub(crate) fn base(&self) -> &Analysis {
         &self.base
     }
 
-    pub fn graph(&self) -> &ModuleGraph {
+    pub(crate) fn graph(&self) -> &ModuleGraph {
         &self.analysis.graph
     }
 
-    pub fn view(&self) -> View {
+    pub(crate) fn view(&self) -> View {
         self.view
     }
 
-    pub fn mode(&self) -> &Mode {
+    pub(crate) fn mode(&self) -> &Mode {
         &self.mode
     }
 
-    pub fn status(&self) -> Option<&str> {
+    pub(crate) fn status(&self) -> Option<&str> {
         self.status.as_deref()
     }
 
-    pub fn should_quit(&self) -> bool {
+    pub(crate) fn should_quit(&self) -> bool {
         self.quit
     }
 
     /// Whether the what-if worker thread died (by panicking): the event
     /// loop then stops with an error.
-    pub fn worker_failed(&self) -> bool {
+    pub(crate) fn worker_failed(&self) -> bool {
         self.worker_failed
     }
 
     /// Whether a what-if result is still being computed.
-    pub fn recomputing(&self) -> bool {
+    pub(crate) fn recomputing(&self) -> bool {
         self.generation != self.applied
     }
 
     /// Generation of the newest change (0 before any).
-    pub fn generation(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn generation(&self) -> u64 {
         self.generation
     }
 
-    pub fn shown_path(&self) -> &CriticalPath {
+    pub(crate) fn shown_path(&self) -> &CriticalPath {
         &self.shown
     }
 
     /// What the Path view shows, when it is not the critical path.
-    pub fn drill_target(&self) -> Option<Target> {
+    pub(crate) fn drill_target(&self) -> Option<Target> {
         self.stack.last().map(|d| d.target)
     }
 
-    pub fn drill_depth(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn drill_depth(&self) -> usize {
         self.stack.len()
     }
 
-    pub fn name_filter(&self) -> Option<&str> {
+    pub(crate) fn name_filter(&self) -> Option<&str> {
         self.name_filter.as_deref()
     }
 
-    pub fn owners(&self) -> Option<&Owners> {
+    pub(crate) fn owners(&self) -> Option<&Owners> {
         self.owners.as_ref()
     }
 
-    pub fn owner_filter(&self) -> Option<&str> {
+    pub(crate) fn owner_filter(&self) -> Option<&str> {
         let t = self.owner_filter?;
         Some(self.owners.as_ref()?.teams()[t].as_str())
     }
 
     /// The module's duration, what-if changes included (also while they are
     /// still being recomputed).
-    pub fn duration(&self, id: ModuleId) -> f64 {
+    pub(crate) fn duration(&self, id: ModuleId) -> f64 {
         self.changes
             .get(&id)
             .copied()
             .unwrap_or_else(|| self.base.graph.duration(id))
     }
 
-    pub fn is_changed(&self, id: ModuleId) -> bool {
+    pub(crate) fn is_changed(&self, id: ModuleId) -> bool {
         self.changes.contains_key(&id)
     }
 
-    pub fn changed_count(&self) -> usize {
+    pub(crate) fn changed_count(&self) -> usize {
         self.changes.len()
     }
 
     /// With what-if changes: the critical path's change (negative when
     /// shorter) and the makespan's, in seconds, of the newest result.
-    pub fn what_if_delta(&self) -> Option<(f64, f64)> {
+    pub(crate) fn what_if_delta(&self) -> Option<(f64, f64)> {
         if self.changes.is_empty() && !self.recomputing() {
             return None;
         }
@@ -517,23 +520,23 @@ impl App {
         ))
     }
 
-    pub fn row_count(&self, view: View) -> usize {
+    pub(crate) fn row_count(&self, view: View) -> usize {
         self.rows[view.index()].len()
     }
 
-    pub fn selected_row(&self, view: View) -> usize {
+    pub(crate) fn selected_row(&self, view: View) -> usize {
         self.selected[view.index()]
     }
 
     /// The index into the view's items (path steps, `by_slack`, top paths)
     /// that `row` lists.
-    pub fn row_item(&self, view: View, row: usize) -> Option<usize> {
+    pub(crate) fn row_item(&self, view: View, row: usize) -> Option<usize> {
         self.rows[view.index()].get(row)
     }
 
     /// The first row to draw so that the selection is visible in `height`
     /// rows, moving as little as possible since the last frame.
-    pub fn scroll(&self, view: View, height: usize) -> usize {
+    pub(crate) fn scroll(&self, view: View, height: usize) -> usize {
         let cell = &self.offsets[view.index()];
         let sel = self.selected[view.index()];
         let len = self.row_count(view);
@@ -552,7 +555,7 @@ impl App {
     }
 
     /// The module the details pane and the what-if keys are about.
-    pub fn selected_module(&self) -> Option<ModuleId> {
+    pub(crate) fn selected_module(&self) -> Option<ModuleId> {
         let item = self.row_item(self.view, self.selected[self.view.index()])?;
         match self.view {
             View::Path => Some(self.shown.steps[item].module),
@@ -562,7 +565,7 @@ impl App {
     }
 
     /// In the Paths view: the selected path's rank (0-based) and the path.
-    pub fn selected_top_path(&self) -> Option<(usize, &CriticalPath)> {
+    pub(crate) fn selected_top_path(&self) -> Option<(usize, &CriticalPath)> {
         if self.view != View::Paths {
             return None;
         }
@@ -573,7 +576,7 @@ impl App {
     // ---- events ----
 
     /// Handles one key. Never waits for a recomputation.
-    pub fn on_key(&mut self, key: KeyEvent) {
+    pub(crate) fn on_key(&mut self, key: KeyEvent) {
         if key.kind == KeyEventKind::Release {
             return;
         }
@@ -800,7 +803,7 @@ impl App {
 
     /// Applies the newest finished recomputation, if any. Returns whether
     /// anything changed (the event loop then redraws).
-    pub fn poll(&mut self) -> bool {
+    pub(crate) fn poll(&mut self) -> bool {
         let mut newest = None;
         if let Engine::Background { results, .. } = &self.engine {
             loop {
@@ -821,10 +824,13 @@ impl App {
         }
     }
 
-    /// Blocks until the newest change is applied or `timeout` passes; for
-    /// tests and for callers that want a settled state. Returns whether it
-    /// was applied.
-    pub fn wait_for_recompute(&mut self, timeout: Duration) -> bool {
+    /// Blocks until the newest change is applied or `timeout` passes, for
+    /// tests that want a settled state. Returns whether it was applied.
+    #[cfg(test)]
+    pub(crate) fn wait_for_recompute(&mut self, timeout: std::time::Duration) -> bool {
+        use std::sync::mpsc::RecvTimeoutError;
+        use std::time::Instant;
+
         let deadline = Instant::now() + timeout;
         while self.recomputing() {
             let Engine::Background { results, .. } = &self.engine else {
@@ -973,7 +979,7 @@ impl App {
 
 /// Whether `hay` contains `needle`, ASCII case-insensitively (module names
 /// are ASCII in practice; others compare exactly byte for byte).
-pub fn contains_ignore_case(hay: &str, needle: &str) -> bool {
+pub(crate) fn contains_ignore_case(hay: &str, needle: &str) -> bool {
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
     n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
 }

@@ -3,10 +3,10 @@
 //! (no terminal; tests drive it), [`ui`] draws an [`App`] into a frame, and
 //! this module owns the terminal and the event loop.
 
-pub mod app;
-pub mod ui;
+pub(crate) mod app;
+pub(crate) mod ui;
 
-pub use app::{App, Options, Owners, Recompute};
+pub(crate) use app::{App, Options, Recompute};
 
 use std::io;
 use std::time::Duration;
@@ -22,7 +22,7 @@ const IDLE_WAIT: Duration = Duration::from_millis(250);
 /// Runs the TUI until the user quits. The terminal is restored when it
 /// returns, also on error, and on a panic by the hook [`ratatui::try_init`]
 /// installs (Ctrl-C is a key in raw mode: the App quits on it).
-pub fn run(mut app: App) -> io::Result<()> {
+pub(crate) fn run(mut app: App) -> io::Result<()> {
     let mut terminal = match ratatui::try_init() {
         Ok(t) => t,
         Err(e) => {

@@ -83,7 +83,7 @@ impl Theme {
 }
 
 /// Draws the whole screen.
-pub fn draw(frame: &mut Frame, app: &App) {
+pub(crate) fn draw(frame: &mut Frame, app: &App) {
     let t = Theme {
         color: app.options().color,
     };
@@ -195,7 +195,7 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, t: &Theme) {
 }
 
 /// `-12.3 s`, `+4.00 s`: a change of duration.
-pub fn signed_secs(d: f64) -> String {
+pub(crate) fn signed_secs(d: f64) -> String {
     if d < 0.0 {
         secs(d)
     } else {
