@@ -87,7 +87,7 @@ pub(crate) mod testutil {
     use super::{App, Options, Recompute, ui};
 
     /// `fixtures/monorepo-1000.json`: the README's example.
-    pub fn monorepo() -> ModuleGraph {
+    pub(crate) fn monorepo() -> ModuleGraph {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/monorepo-1000.json");
         input::load(&[path], &LoadOptions::default())
             .expect("the fixture loads")
@@ -101,7 +101,7 @@ pub(crate) mod testutil {
     ///    └────── ui 4 ──┘               ui has 1 s of slack
     /// tools 3 (alone)
     /// ```
-    pub fn small() -> ModuleGraph {
+    pub(crate) fn small() -> ModuleGraph {
         let mut b = GraphBuilder::new();
         let mut m = |name: &str, d: f64, path: &str, deps: &[&str]| {
             let mut module = Module::new(name, d);
@@ -116,7 +116,7 @@ pub(crate) mod testutil {
         b.build().expect("a valid graph")
     }
 
-    pub fn app(graph: ModuleGraph, recompute: Recompute) -> App {
+    pub(crate) fn app(graph: ModuleGraph, recompute: Recompute) -> App {
         App::new(
             graph,
             Options {
@@ -128,23 +128,23 @@ pub(crate) mod testutil {
         )
     }
 
-    pub fn key(code: KeyCode) -> KeyEvent {
+    pub(crate) fn key(code: KeyCode) -> KeyEvent {
         KeyEvent::new(code, KeyModifiers::NONE)
     }
 
     /// Presses each character of `keys` in turn.
-    pub fn type_keys(app: &mut App, keys: &str) {
+    pub(crate) fn type_keys(app: &mut App, keys: &str) {
         for c in keys.chars() {
             app.on_key(key(KeyCode::Char(c)));
         }
     }
 
-    pub fn press(app: &mut App, code: KeyCode) {
+    pub(crate) fn press(app: &mut App, code: KeyCode) {
         app.on_key(key(code));
     }
 
     /// The App drawn on a `width` × `height` test terminal.
-    pub fn render(app: &App, width: u16, height: u16) -> TestBackend {
+    pub(crate) fn render(app: &App, width: u16, height: u16) -> TestBackend {
         let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
         terminal
             .draw(|frame| ui::draw(frame, app))
