@@ -2,13 +2,18 @@
 //! attributes them to their CODEOWNERS owners, reports them per team
 //! ([`report`]) and keeps their counts from growing ([`ratchet`]). The
 //! binary's `main` only calls [`main`]; everything else lives here so it
-//! can be tested without a process.
+//! can be tested without a process. Outside the crate only the command
+//! line ([`Cli`], for the shared-flags check) and the log readers
+//! ([`parse`] and the [`warning`]s they return, for the fuzz targets) are
+//! used; every other item is `pub(crate)`.
 
-pub mod commands;
+#![warn(unreachable_pub)]
+
+mod commands;
 mod parallel;
 pub mod parse;
-pub mod ratchet;
-pub mod report;
+mod ratchet;
+mod report;
 pub mod warning;
 
 use std::process::ExitCode;

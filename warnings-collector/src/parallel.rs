@@ -9,7 +9,7 @@ use std::thread;
 /// `items.iter().map(f).collect()`, with the items spread over up to one
 /// thread per core (taken one at a time, so a slow item does not hold up a
 /// whole share). The result does not depend on the scheduling.
-pub fn map_ordered<T, R, F>(items: &[T], f: F) -> Vec<R>
+pub(crate) fn map_ordered<T, R, F>(items: &[T], f: F) -> Vec<R>
 where
     T: Sync,
     R: Send,

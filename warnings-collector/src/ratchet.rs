@@ -28,11 +28,11 @@ use serde::{Deserialize, Serialize};
 use crate::warning::{Category, Root, Warning};
 
 /// The version of the baseline file this build reads and writes.
-pub const BASELINE_VERSION: u32 = 1;
+pub(crate) const BASELINE_VERSION: u32 = 1;
 
 /// What identifies a warning across runs.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct Fingerprint {
+pub(crate) struct Fingerprint {
     pub file: String,
     pub category: Category,
     /// The message, normalised by [`normalize_message`].
@@ -42,7 +42,7 @@ pub struct Fingerprint {
 impl Fingerprint {
     /// The fingerprint of `w`; `root` makes absolute paths inside the
     /// message relative, as the warning's own file already is.
-    pub fn of(w: &Warning, root: &Root) -> Fingerprint {
+    pub(crate) fn of(w: &Warning, root: &Root) -> Fingerprint {
         Fingerprint {
             file: normalize_path(&w.file, root),
             category: w.category,
@@ -53,7 +53,7 @@ impl Fingerprint {
 
 /// Counts per fingerprint.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Baseline {
+pub(crate) struct Baseline {
     pub counts: BTreeMap<Fingerprint, u64>,
 }
 
@@ -73,7 +73,7 @@ struct Line {
 
 impl Baseline {
     /// The counts of `warnings`, summed per fingerprint.
-    pub fn of(warnings: &[Warning], root: &Root) -> Baseline {
+    pub(crate) fn of(warnings: &[Warning], root: &Root) -> Baseline {
         let mut counts = BTreeMap::new();
         for w in warnings {
             *counts.entry(Fingerprint::of(w, root)).or_insert(0) += w.count;
@@ -83,7 +83,7 @@ impl Baseline {
 
     /// Reads a baseline file. Errors name the file, and the line and
     /// column for JSON that does not fit.
-    pub fn load(path: &Path) -> anyhow::Result<Baseline> {
+    pub(crate) fn load(path: &Path) -> anyhow::Result<Baseline> {
         let text = std::fs::read_to_string(path).with_context(|| {
             format!(
                 "{}: cannot read the baseline (write one with `warnings-collector baseline write {}` and the inputs)",
@@ -95,7 +95,7 @@ impl Baseline {
     }
 
     /// Parses the baseline file's text. Fingerprints listed twice add up.
-    pub fn parse(text: &str) -> anyhow::Result<Baseline> {
+    pub(crate) fn parse(text: &str) -> anyhow::Result<Baseline> {
         let file: File = serde_json::from_str(text).context(
             "expected {\"version\": 1, \"fingerprints\": [{\"file\", \"category\", \"message\", \"count\"}]}",
         )?;
@@ -119,7 +119,7 @@ impl Baseline {
     }
 
     /// The file's text: one fingerprint a line, sorted.
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         let mut s = format!("{{\"version\": {BASELINE_VERSION}, \"fingerprints\": [\n");
         for (i, (fp, &count)) in self.counts.iter().enumerate() {
             if i > 0 {
@@ -141,19 +141,19 @@ impl Baseline {
     }
 
     /// Writes the file atomically (a temporary file renamed over it).
-    pub fn write(&self, path: &Path) -> anyhow::Result<()> {
+    pub(crate) fn write(&self, path: &Path) -> anyhow::Result<()> {
         crate::report::write_atomic(path, self.to_json().as_bytes())
             .with_context(|| format!("{}: cannot write the baseline", path.display()))
     }
 
     /// The sum of the counts.
-    pub fn occurrences(&self) -> u64 {
+    pub(crate) fn occurrences(&self) -> u64 {
         self.counts.values().sum()
     }
 
     /// This baseline lowered to `current`: each count the smaller of the
     /// two, fingerprints gone from `current` removed, new ones not added.
-    pub fn tightened(&self, current: &Baseline) -> Baseline {
+    pub(crate) fn tightened(&self, current: &Baseline) -> Baseline {
         let counts = self
             .counts
             .iter()
@@ -168,7 +168,7 @@ impl Baseline {
 
 /// A fingerprint whose count changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Change {
+pub(crate) struct Change {
     pub fingerprint: Fingerprint,
     /// Its count in the baseline (0: new).
     pub baseline: u64,
@@ -178,7 +178,7 @@ pub struct Change {
 
 /// What `check` found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// Counts that grew, new fingerprints included; sorted.
     pub grown: Vec<Change>,
     /// Counts that fell, fingerprints gone included; sorted.
@@ -187,7 +187,7 @@ pub struct Outcome {
 
 impl Outcome {
     /// Compares the current counts with the baseline.
-    pub fn compare(baseline: &Baseline, current: &Baseline) -> Outcome {
+    pub(crate) fn compare(baseline: &Baseline, current: &Baseline) -> Outcome {
         let mut out = Outcome::default();
         for (fp, &count) in &current.counts {
             let was = baseline.counts.get(fp).copied().unwrap_or(0);
@@ -213,7 +213,7 @@ impl Outcome {
     }
 
     /// Nothing grew.
-    pub fn passed(&self) -> bool {
+    pub(crate) fn passed(&self) -> bool {
         self.grown.is_empty()
     }
 }
@@ -231,7 +231,7 @@ const TMP_PREFIXES: [&str; 7] = [
 
 /// A warning's file for its fingerprint: a path in a temporary folder is
 /// `<tmp>`; any other is kept (it is already relative to the root).
-pub fn normalize_path(file: &str, root: &Root) -> String {
+pub(crate) fn normalize_path(file: &str, root: &Root) -> String {
     normalize_message(file, root)
 }
 
@@ -246,7 +246,7 @@ pub fn normalize_path(file: &str, root: &Root) -> String {
 ///   `%TEMP%` on Windows) are `<tmp>`, and other absolute paths under the
 ///   repository root or a CI checkout folder are made relative, as the
 ///   warning's file is.
-pub fn normalize_message(msg: &str, root: &Root) -> String {
+pub(crate) fn normalize_message(msg: &str, root: &Root) -> String {
     let mut out = String::with_capacity(msg.len());
     let mut after_line_word = false;
     for token in msg.split_whitespace() {

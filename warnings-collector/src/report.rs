@@ -44,15 +44,15 @@ use crate::warning::Warning;
 use ci_formats::github::{escape_data, escape_property};
 
 /// The version of [`Summary`] this build writes.
-pub const SUMMARY_VERSION: u32 = 1;
+pub(crate) const SUMMARY_VERSION: u32 = 1;
 /// The summary's file name in the reports folder.
-pub const SUMMARY_FILE: &str = "summary.json";
+pub(crate) const SUMMARY_FILE: &str = "summary.json";
 /// The name and slug of the warnings nobody owns.
-pub const UNOWNED: &str = "unowned";
+pub(crate) const UNOWNED: &str = "unowned";
 
 /// `DIR/summary.json`; see the module documentation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub version: u32,
     /// Warnings: one per (file, line, message).
     pub total: usize,
@@ -70,7 +70,7 @@ pub struct Summary {
 
 /// One team's (or the unowned warnings') line of [`Summary`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub slug: String,
     pub warnings: usize,
     pub occurrences: u64,
@@ -84,7 +84,7 @@ pub struct Entry {
 /// outside `[a-z0-9]` turned into one `-`, and no `-` at either end. So
 /// `@org/Team_A` is `org-team-a` and `a.b@x.com` is `a-b-x-com`. A name
 /// with no letter or digit is `team`.
-pub fn slug(owner: &str) -> String {
+pub(crate) fn slug(owner: &str) -> String {
     let mut s = String::with_capacity(owner.len());
     for c in owner.chars().flat_map(char::to_lowercase) {
         if c.is_ascii_lowercase() || c.is_ascii_digit() {
@@ -104,7 +104,7 @@ pub fn slug(owner: &str) -> String {
 
 /// Counts of a set of warnings.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Stats {
+pub(crate) struct Stats {
     pub warnings: usize,
     pub occurrences: u64,
     /// Distinct files; the warnings without a file count as one.
@@ -112,7 +112,7 @@ pub struct Stats {
 }
 
 impl Stats {
-    pub fn of<'a>(warnings: impl IntoIterator<Item = &'a Warning>) -> Stats {
+    pub(crate) fn of<'a>(warnings: impl IntoIterator<Item = &'a Warning>) -> Stats {
         let mut files = BTreeSet::new();
         let mut s = Stats::default();
         for w in warnings {
@@ -125,7 +125,7 @@ impl Stats {
     }
 
     /// `12 warnings (40 occurrences) in 3 files`.
-    pub fn sentence(&self) -> String {
+    pub(crate) fn sentence(&self) -> String {
         format!(
             "{} ({}) in {}",
             plural(self.warnings as u64, "warning"),
@@ -145,7 +145,7 @@ fn plural(n: u64, word: &str) -> String {
 
 /// The warnings of one owner, or the unowned ones.
 #[derive(Clone, Debug)]
-pub struct Group<'a> {
+pub(crate) struct Group<'a> {
     /// `None`: the unowned warnings.
     pub owner: Option<&'a str>,
     /// The report's file name without `.md`; unique in the folder.
@@ -156,16 +156,16 @@ pub struct Group<'a> {
 
 impl Group<'_> {
     /// The owner, or `unowned`.
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         self.owner.unwrap_or(UNOWNED)
     }
 
-    pub fn stats(&self) -> Stats {
+    pub(crate) fn stats(&self) -> Stats {
         Stats::of(self.warnings.iter().copied())
     }
 
     /// The report's file name, `<slug>.md`.
-    pub fn report(&self) -> String {
+    pub(crate) fn report(&self) -> String {
         format!("{}.md", self.slug)
     }
 
@@ -183,7 +183,7 @@ impl Group<'_> {
 
 /// The warnings per owner.
 #[derive(Clone, Debug, Default)]
-pub struct Groups<'a> {
+pub(crate) struct Groups<'a> {
     /// Sorted by owner; only owners with warnings.
     pub teams: Vec<Group<'a>>,
     /// `None` when every warning has an owner.
@@ -194,7 +194,7 @@ impl<'a> Groups<'a> {
     /// Groups `warnings` by owner. Slugs are made unique: when two owners
     /// share one (`@org/A` and `@org/a`), the later in sorted order gets
     /// `-2`, and so on; `unowned` is reserved.
-    pub fn new(warnings: &'a [Warning]) -> Groups<'a> {
+    pub(crate) fn new(warnings: &'a [Warning]) -> Groups<'a> {
         let mut by_owner: BTreeMap<&'a str, Vec<&'a Warning>> = BTreeMap::new();
         let mut unowned = Vec::new();
         for w in warnings {
@@ -235,7 +235,7 @@ impl<'a> Groups<'a> {
     }
 
     /// The teams, then the unowned warnings.
-    pub fn all(&self) -> impl Iterator<Item = &Group<'a>> {
+    pub(crate) fn all(&self) -> impl Iterator<Item = &Group<'a>> {
         self.teams.iter().chain(self.unowned.as_ref())
     }
 }
@@ -249,7 +249,7 @@ fn sort(ws: &mut [&Warning]) {
 /// empty, not absolute (`/…`, `C:/…`), not `../…`, not a pseudo-path such as
 /// `<internal:warning>`, `node:internal/…` or `webpack://…` (a `:` in the
 /// first component).
-pub fn in_repository(file: &str) -> bool {
+pub(crate) fn in_repository(file: &str) -> bool {
     let first = file.split('/').next().unwrap_or_default();
     !file.is_empty()
         && !file.starts_with('/')
@@ -259,7 +259,7 @@ pub fn in_repository(file: &str) -> bool {
 }
 
 /// The summary of `warnings`, grouped as `groups`.
-pub fn summary(warnings: &[Warning], groups: &Groups<'_>, command: &str) -> Summary {
+pub(crate) fn summary(warnings: &[Warning], groups: &Groups<'_>, command: &str) -> Summary {
     let total = Stats::of(warnings);
     Summary {
         version: SUMMARY_VERSION,
@@ -294,7 +294,7 @@ pub fn summary(warnings: &[Warning], groups: &Groups<'_>, command: &str) -> Summ
 /// Files sorted, warnings by line, `(×N)` only when N > 1; the tests are
 /// the union over the file's warnings, or `unknown`. Messages and test
 /// names are escaped so that Markdown shows them as printed.
-pub fn team_markdown(group: &Group<'_>, command: &str) -> String {
+pub(crate) fn team_markdown(group: &Group<'_>, command: &str) -> String {
     let mut md = String::with_capacity(256 + group.warnings.len() * 128);
     let _ = writeln!(md, "# Deprecation warnings: {}\n", escape_md(group.name()));
     let _ = writeln!(md, "{}.", group.stats().sentence());
@@ -341,7 +341,7 @@ pub fn team_markdown(group: &Group<'_>, command: &str) -> String {
 /// start emphasis, a link, an autolink or HTML (`#<Foo:0x1>` would be an
 /// autolink), code or an entity are backslash-escaped; `_` only where it
 /// could start or end emphasis, so `delete_job_spec.rb` stays as it is.
-pub fn escape_md(s: &str) -> String {
+pub(crate) fn escape_md(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     let chars: Vec<char> = s.chars().collect();
     for (i, &c) in chars.iter().enumerate() {
@@ -386,7 +386,7 @@ fn code_span(s: &str) -> String {
 /// now is removed; nothing else in `dir` is touched. Returns notes for
 /// stderr (stale reports removed, a previous summary that could not be
 /// read).
-pub fn write_dir(
+pub(crate) fn write_dir(
     dir: &Path,
     warnings: &[Warning],
     groups: &Groups<'_>,
@@ -486,7 +486,7 @@ fn previous_reports(path: &Path, notes: &mut Vec<String>) -> BTreeSet<String> {
 
 /// Writes `bytes` to a temporary file next to `path`, then renames it over
 /// `path`: a reader never sees half a file.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let name = path
         .file_name()
         .ok_or_else(|| io::Error::other("not a file name"))?
@@ -508,7 +508,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// unowned             1            1      1
 /// total               3            7      2
 /// ```
-pub fn write_text(
+pub(crate) fn write_text(
     warnings: &[Warning],
     groups: &Groups<'_>,
     out: &mut impl Write,
@@ -541,7 +541,7 @@ pub fn write_text(
 }
 
 /// The warnings as a JSON array, one object per line.
-pub fn write_json(warnings: &[Warning], out: &mut impl Write) -> io::Result<()> {
+pub(crate) fn write_json(warnings: &[Warning], out: &mut impl Write) -> io::Result<()> {
     out.write_all(b"[")?;
     for (i, w) in warnings.iter().enumerate() {
         out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
@@ -555,13 +555,17 @@ pub fn write_json(warnings: &[Warning], out: &mut impl Write) -> io::Result<()> 
 }
 
 /// GitHub shows at most this many warning annotations of a step.
-pub const GITHUB_ANNOTATIONS_PER_STEP: usize = 10;
+pub(crate) const GITHUB_ANNOTATIONS_PER_STEP: usize = 10;
 
 /// GitHub workflow commands: `::warning file=F,line=L,title=T::MESSAGE`
 /// for the `max` most frequent warnings (most occurrences first), then one
 /// `::notice::` saying how many were left out. The title is the category
 /// and the owners.
-pub fn write_annotations(warnings: &[Warning], max: usize, out: &mut impl Write) -> io::Result<()> {
+pub(crate) fn write_annotations(
+    warnings: &[Warning],
+    max: usize,
+    out: &mut impl Write,
+) -> io::Result<()> {
     let mut order: Vec<&Warning> = warnings.iter().collect();
     order.sort_by(|a, b| {
         b.count
@@ -627,7 +631,7 @@ pub fn write_annotations(warnings: &[Warning], max: usize, out: &mut impl Write)
 
 /// The Markdown appended to `$GITHUB_STEP_SUMMARY`: the total and a table
 /// of teams (most warnings first), the unowned warnings last.
-pub fn step_summary(warnings: &[Warning], groups: &Groups<'_>) -> String {
+pub(crate) fn step_summary(warnings: &[Warning], groups: &Groups<'_>) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "### Warnings by team\n");
     let _ = writeln!(md, "{}.\n", Stats::of(warnings).sentence());

@@ -39,7 +39,7 @@ pub struct BaselineWriteArgs {
     pub input: InputArgs,
 }
 
-pub fn run(args: &BaselineArgs, out: &mut impl Write) -> anyhow::Result<Exit> {
+pub(crate) fn run(args: &BaselineArgs, out: &mut impl Write) -> anyhow::Result<Exit> {
     let _ = out;
     match &args.command {
         BaselineCommand::Write(w) => write(w),

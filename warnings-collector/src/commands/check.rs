@@ -55,7 +55,7 @@ struct Grown<'a> {
     warnings: Vec<&'a Warning>,
 }
 
-pub fn run(args: &CheckArgs, out: &mut impl Write) -> anyhow::Result<Exit> {
+pub(crate) fn run(args: &CheckArgs, out: &mut impl Write) -> anyhow::Result<Exit> {
     // The baseline first: a bad one fails before a long read.
     let baseline = match &args.baseline {
         Some(p) => Some(Baseline::load(p)?),

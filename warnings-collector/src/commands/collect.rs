@@ -114,7 +114,7 @@ pub struct CollectArgs {
 
 /// What [`collect`] read.
 #[derive(Debug, Default)]
-pub struct Collected {
+pub(crate) struct Collected {
     /// Merged, sorted by file, line and message, with their owners.
     pub warnings: Vec<Warning>,
     /// One line each, for stderr after `warning: `: files that could not be
@@ -128,7 +128,7 @@ pub struct Collected {
 
 impl Collected {
     /// Prints the diagnostics on stderr, `warning: …` each.
-    pub fn print_diagnostics(&self) {
+    pub(crate) fn print_diagnostics(&self) {
         let mut err = io::stderr().lock();
         for d in &self.diagnostics {
             let _ = writeln!(err, "warning: {d}");
@@ -137,7 +137,7 @@ impl Collected {
 
     /// After the output: one line on stderr when some input could not be
     /// read, and the exit code that says so.
-    pub fn exit(&self) -> Exit {
+    pub(crate) fn exit(&self) -> Exit {
         if self.unreadable == 0 {
             return Exit::Success;
         }
@@ -155,7 +155,7 @@ impl Collected {
 ///
 /// Errors (no input given, `-` twice, a `--codeowners` file that cannot be
 /// read) stop the command; problems in one input are diagnostics.
-pub fn collect(args: &InputArgs) -> anyhow::Result<Collected> {
+pub(crate) fn collect(args: &InputArgs) -> anyhow::Result<Collected> {
     collect_with(args, true)
 }
 
@@ -363,7 +363,7 @@ fn utf8_lossy(name: &str, bytes: Vec<u8>, diags: &mut Vec<String>) -> String {
 /// The `collect` command that reads the same inputs: what the reports say
 /// to run to reproduce them. Paths are as given, quoted for a POSIX shell
 /// where needed.
-pub fn reproduce(args: &InputArgs) -> String {
+pub(crate) fn reproduce(args: &InputArgs) -> String {
     let mut parts = vec!["warnings-collector".to_owned(), "collect".to_owned()];
     let path = |p: &Path| shell_quote(&p.to_string_lossy());
     parts.extend(args.logs.iter().map(|p| path(p)));
@@ -408,7 +408,7 @@ fn shell_quote(s: &str) -> String {
     }
 }
 
-pub fn run(args: &CollectArgs, out: &mut impl Write) -> anyhow::Result<Exit> {
+pub(crate) fn run(args: &CollectArgs, out: &mut impl Write) -> anyhow::Result<Exit> {
     let c = collect(&args.input)?;
     c.print_diagnostics();
     let groups = Groups::new(&c.warnings);

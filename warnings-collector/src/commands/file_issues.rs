@@ -122,7 +122,7 @@ struct Skipped {
     reason: &'static str,
 }
 
-pub fn run(args: &FileIssuesArgs, out: &mut impl Write) -> anyhow::Result<Exit> {
+pub(crate) fn run(args: &FileIssuesArgs, out: &mut impl Write) -> anyhow::Result<Exit> {
     let repo: Repo = args.repo.parse().context("--repo")?;
     if args.label.trim().is_empty() || args.label.contains(',') {
         bail!(

@@ -1,10 +1,10 @@
 //! One file per subcommand, each with its clap `Args` and its `run`.
 
-pub mod baseline;
-pub mod check;
-pub mod collect;
-pub mod file_issues;
-pub mod owners;
+pub(crate) mod baseline;
+pub(crate) mod check;
+pub(crate) mod collect;
+pub(crate) mod file_issues;
+pub(crate) mod owners;
 
 /// `--format text|json`, the same in every tool.
-pub use cli_support::Format as OutputFormat;
+pub(crate) use cli_support::Format as OutputFormat;

@@ -49,7 +49,7 @@ fn dialect_parser() -> impl clap::builder::TypedValueParser<Value = Dialect> {
         .try_map(|s| s.parse::<Dialect>())
 }
 
-pub fn run(args: &OwnersArgs, out: &mut impl Write) -> anyhow::Result<Exit> {
+pub(crate) fn run(args: &OwnersArgs, out: &mut impl Write) -> anyhow::Result<Exit> {
     let file = match &args.codeowners {
         Some(f) => f.clone(),
         None => codeowners::discover(&args.root).with_context(|| {
