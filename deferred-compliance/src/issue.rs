@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{Config, JobSpec, human};
 
 /// The name in markers.
-pub const TOOL: &str = "deferred-compliance";
+pub(crate) const TOOL: &str = "deferred-compliance";
 
 /// What the first line of a compliance issue records. It is written once,
 /// when the issue is opened; what happens later is kept in comments.
@@ -54,7 +54,7 @@ impl Marker {
 
 /// The hidden first line of a body: `<!-- deferred-compliance {JSON} -->`.
 /// `>` is escaped inside the JSON, so no value can end the comment early.
-pub fn hidden<T: Serialize>(value: &T) -> String {
+pub(crate) fn hidden<T: Serialize>(value: &T) -> String {
     let json = serde_json::to_string(value)
         .expect("a marker serializes")
         .replace('>', "\\u003e");
@@ -63,7 +63,7 @@ pub fn hidden<T: Serialize>(value: &T) -> String {
 
 /// The value of a [`hidden`] first line; a marker further down (quoted by
 /// a person) does not count.
-pub fn read_hidden<T: for<'de> Deserialize<'de>>(body: &str) -> Option<T> {
+pub(crate) fn read_hidden<T: for<'de> Deserialize<'de>>(body: &str) -> Option<T> {
     let first = body.lines().next()?.trim();
     let inner = first.strip_prefix("<!--")?.strip_suffix("-->")?.trim();
     let json = inner.strip_prefix(TOOL)?.trim_start();
@@ -77,7 +77,7 @@ struct CommentKey {
 }
 
 /// A comment body carrying `key`.
-pub fn keyed(key: &str, text: &str) -> String {
+pub(crate) fn keyed(key: &str, text: &str) -> String {
     format!(
         "{}\n{text}",
         hidden(&CommentKey {
@@ -87,25 +87,25 @@ pub fn keyed(key: &str, text: &str) -> String {
 }
 
 /// The key of a comment the bot wrote.
-pub fn comment_key(body: &str) -> Option<String> {
+pub(crate) fn comment_key(body: &str) -> Option<String> {
     read_hidden::<CommentKey>(body).map(|k| k.key)
 }
 
-pub fn rfc3339(t: DateTime<Utc>) -> String {
+pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// `2026-11-25 09:30 UTC`.
-pub fn utc(t: DateTime<Utc>) -> String {
+pub(crate) fn utc(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-pub fn short(sha: &str) -> &str {
+pub(crate) fn short(sha: &str) -> &str {
     &sha[..sha.len().min(7)]
 }
 
 /// What the issue's body says about the failure.
-pub struct Failure<'a> {
+pub(crate) struct Failure<'a> {
     pub job: &'a JobSpec,
     pub run_url: &'a str,
     pub run_number: u64,
@@ -117,12 +117,12 @@ pub struct Failure<'a> {
     pub owners: &'a [String],
 }
 
-pub fn title(job: &JobSpec, sha: &str) -> String {
+pub(crate) fn title(job: &JobSpec, sha: &str) -> String {
     format!("Deferred job `{job}` is failing on {}", short(sha))
 }
 
 /// The body of a new compliance issue.
-pub fn body(cfg: &Config, marker: &Marker, f: &Failure<'_>) -> String {
+pub(crate) fn body(cfg: &Config, marker: &Marker, f: &Failure<'_>) -> String {
     let mut b = hidden(marker);
     b.push('\n');
     b.push_str(&format!(

@@ -8,19 +8,27 @@
 //! GitHub Actions step (`handle-event`), a GitHub App's webhook server
 //! (`serve`), a periodic pass that rebuilds the truth from GitHub
 //! (`reconcile`), and the deploy pipeline's check (`gate`).
+//!
+//! Outside the crate only the command line ([`Cli`], for the shared-flags
+//! check), the webhook's edge ([`signature`], [`event`], [`api::Run`],
+//! [`config`] and [`engine::Engine::wants`], for the fuzz targets) and
+//! [`store::Store`] (for the server test) are used; every other item is
+//! `pub(crate)`.
+
+#![warn(unreachable_pub)]
 
 pub mod api;
-pub mod clock;
-pub mod commands;
+mod clock;
+mod commands;
 pub mod config;
 pub mod engine;
 pub mod event;
-pub mod issue;
-pub mod server;
+mod issue;
+mod server;
 pub mod signature;
-pub mod slack;
+mod slack;
 pub mod store;
-pub mod text;
+mod text;
 
 use std::process::ExitCode;
 

@@ -42,7 +42,7 @@ use crate::store::{Accepted, Delivery, Store};
 /// GitHub caps payloads at 25 MB, read here as 25,000,000 bytes. A larger
 /// `Content-Length` is answered 413 before a byte of the body is read; a
 /// body without one is cut there.
-pub const BODY_LIMIT: usize = 25_000_000;
+pub(crate) const BODY_LIMIT: usize = 25_000_000;
 
 /// How long the worker waits after the store itself failed.
 const STORE_RETRY: Duration = Duration::from_secs(5);
@@ -55,7 +55,7 @@ const STORE_RETRY: Duration = Duration::from_secs(5);
 /// ones plus 256 × 256 KiB for the rest, about 170 MB however many clients
 /// try; a `workflow_run` delivery is some 10 to 50 KB.
 #[derive(Clone, Debug)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// For a request's head (request line and headers), from the moment
     /// the connection is ready for one: just accepted, or done with the
     /// previous request. Past it the connection is closed without an
@@ -100,7 +100,7 @@ impl Default for Limits {
 }
 
 /// What the worker drives: the [`Engine`], or a stand-in in tests.
-pub trait Handler: Send + Sync + 'static {
+pub(crate) trait Handler: Send + Sync + 'static {
     fn handle_event(
         &self,
         event: &str,
@@ -139,7 +139,7 @@ impl Handler for Engine {
 }
 
 /// Everything `serve` runs on.
-pub struct Server<H> {
+pub(crate) struct Server<H> {
     pub handler: Arc<H>,
     pub store: Arc<Store>,
     pub secret: WebhookSecret,
@@ -151,7 +151,7 @@ impl<H: Handler> Server<H> {
     /// Answers webhooks on `listener` and runs the worker until `shutdown`
     /// completes; then stops accepting, lets the requests and the delivery
     /// in hand finish (within [`Limits::shutdown_grace`]), and returns.
-    pub async fn run(
+    pub(crate) async fn run(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,

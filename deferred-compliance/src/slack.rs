@@ -14,7 +14,7 @@ use octocrab::Octocrab;
 use octocrab::service::middleware::retry::RetryConfig;
 use serde_json::json;
 
-pub const WEBHOOK_VAR: &str = "SLACK_WEBHOOK_URL";
+pub(crate) const WEBHOOK_VAR: &str = "SLACK_WEBHOOK_URL";
 
 pub struct Slack {
     crab: Octocrab,
@@ -106,7 +106,7 @@ impl Slack {
 
 /// GitHub mentions as Slack mentions: `<@U123>` for a login the map knows,
 /// the GitHub name otherwise.
-pub fn mentions(github: &[String], slack_users: &BTreeMap<String, String>) -> String {
+pub(crate) fn mentions(github: &[String], slack_users: &BTreeMap<String, String>) -> String {
     github
         .iter()
         .map(|m| {
@@ -121,7 +121,7 @@ pub fn mentions(github: &[String], slack_users: &BTreeMap<String, String>) -> St
 }
 
 /// Escapes Slack's control characters in text from GitHub.
-pub fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

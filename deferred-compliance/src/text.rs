@@ -9,7 +9,7 @@
 /// Users' logins end in `_shortcode`), not starting with `-`; an App's bot
 /// account ends in `[bot]`. Loose on purpose: an old login with `--` must
 /// still be tagged; what matters is that nothing in it is markup.
-pub fn is_login(s: &str) -> bool {
+pub(crate) fn is_login(s: &str) -> bool {
     let s = s.strip_suffix("[bot]").unwrap_or(s);
     !s.is_empty()
         && s.len() <= 100
@@ -42,7 +42,7 @@ fn is_email(s: &str) -> bool {
 
 /// The owner written as `@login`, `@org/team` or an e-mail address, in the
 /// form the bot tags it; `None` for anything else.
-pub fn owner(s: &str) -> Option<String> {
+pub(crate) fn owner(s: &str) -> Option<String> {
     let s = s.trim();
     if let Some(name) = s.strip_prefix('@') {
         return match name.split_once('/') {
@@ -58,7 +58,7 @@ pub fn owner(s: &str) -> Option<String> {
 /// emphasis or code span, no line break. `@name` gets a zero-width space
 /// after the `@` (what Renovate and Dependabot do), so it reads the same
 /// and pings nobody.
-pub fn markdown(s: &str) -> String {
+pub(crate) fn markdown(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         match c {

@@ -31,7 +31,7 @@ struct GateJson<'a> {
     now: String,
 }
 
-pub fn run(args: &GateArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
+pub(crate) fn run(args: &GateArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
     let cfg = args.common.load()?;
     let now = args.common.now();
     let runtime = super::runtime()?;

@@ -32,7 +32,7 @@ pub struct HandleEventArgs {
     pub common: CommonArgs,
 }
 
-pub fn run(args: &HandleEventArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
+pub(crate) fn run(args: &HandleEventArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
     let cfg = args.common.load()?;
     let text = std::fs::read_to_string(&args.event_path)
         .with_context(|| format!("cannot read {}", args.event_path.display()))?;

@@ -1,10 +1,10 @@
 //! One file per subcommand, each with its clap arguments and its `run`.
 
-pub mod gate;
-pub mod handle_event;
-pub mod reconcile;
-pub mod serve;
-pub mod status;
+pub(crate) mod gate;
+pub(crate) mod handle_event;
+pub(crate) mod reconcile;
+pub(crate) mod serve;
+pub(crate) mod status;
 
 use std::path::PathBuf;
 
@@ -38,7 +38,7 @@ impl CommonArgs {
 }
 
 /// A tokio runtime for one command.
-pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -48,15 +48,15 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 /// The engine, signed in with the credentials of the environment. Must be
 /// called inside the runtime.
-pub fn connect(cfg: Config) -> anyhow::Result<Engine> {
+pub(crate) fn connect(cfg: Config) -> anyhow::Result<Engine> {
     Engine::from_env(cfg)
 }
 
 /// `--format text|json`, the same in every tool.
-pub use cli_support::Format;
+pub(crate) use cli_support::Format;
 
 /// Prints what a pass did: a line each, or a JSON array.
-pub fn print_actions(
+pub(crate) fn print_actions(
     out: &mut dyn std::io::Write,
     format: Format,
     actions: &[crate::engine::Action],
@@ -81,7 +81,7 @@ pub fn print_actions(
 }
 
 /// `in 47 h 10 min` or `3 h ago`.
-pub fn describe_left(deadline: DateTime<Utc>, now: DateTime<Utc>) -> String {
+pub(crate) fn describe_left(deadline: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let secs = (deadline - now).num_seconds();
     let d = std::time::Duration::from_secs(secs.unsigned_abs() / 60 * 60);
     if secs >= 0 {
@@ -92,7 +92,7 @@ pub fn describe_left(deadline: DateTime<Utc>, now: DateTime<Utc>) -> String {
 }
 
 /// `open`, `blocking` or `excepted`: where an issue stands.
-pub fn state_of(a: &crate::engine::Assessment) -> &'static str {
+pub(crate) fn state_of(a: &crate::engine::Assessment) -> &'static str {
     match (a.overdue, a.exception.is_some()) {
         (_, true) => "excepted",
         (true, false) => "blocking",
@@ -102,7 +102,7 @@ pub fn state_of(a: &crate::engine::Assessment) -> &'static str {
 
 /// A job in `status` and `gate` JSON.
 #[derive(serde::Serialize)]
-pub struct IssueJson<'a> {
+pub(crate) struct IssueJson<'a> {
     /// The open compliance issue; `null` while the job is red and its
     /// issue was closed, unlabelled or deleted (the next pass files it
     /// again).
@@ -122,7 +122,10 @@ pub struct IssueJson<'a> {
     pub warning: Option<&'a str>,
 }
 
-pub fn issue_json<'a>(a: &'a crate::engine::Assessment, now: DateTime<Utc>) -> IssueJson<'a> {
+pub(crate) fn issue_json<'a>(
+    a: &'a crate::engine::Assessment,
+    now: DateTime<Utc>,
+) -> IssueJson<'a> {
     let t = a.tracked.as_ref();
     IssueJson {
         number: t.map(|t| t.issue.number),
@@ -141,7 +144,7 @@ pub fn issue_json<'a>(a: &'a crate::engine::Assessment, now: DateTime<Utc>) -> I
 }
 
 /// `#12` or `(no open issue)`.
-pub fn issue_ref(a: &crate::engine::Assessment) -> String {
+pub(crate) fn issue_ref(a: &crate::engine::Assessment) -> String {
     match &a.tracked {
         Some(t) => format!("#{}", t.issue.number),
         None => "(no open issue)".to_owned(),

@@ -19,7 +19,7 @@ pub struct ReconcileArgs {
 }
 
 /// Exits 1 when some job's pass failed (it is left to the next pass).
-pub fn run(args: &ReconcileArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
+pub(crate) fn run(args: &ReconcileArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
     let cfg = args.common.load()?;
     let now = args.common.now();
     let runtime = super::runtime()?;

@@ -33,7 +33,7 @@ pub struct ServeArgs {
     pub db: PathBuf,
 }
 
-pub fn run(args: &ServeArgs, _out: &mut dyn Write) -> anyhow::Result<Exit> {
+pub(crate) fn run(args: &ServeArgs, _out: &mut dyn Write) -> anyhow::Result<Exit> {
     let cfg = args.common.load()?;
     let secret = WebhookSecret::from_env()?;
     let store = Arc::new(Store::open(&args.db)?);

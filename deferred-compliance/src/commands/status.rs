@@ -26,7 +26,7 @@ struct StatusJson<'a> {
     warnings: &'a [String],
 }
 
-pub fn run(args: &StatusArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
+pub(crate) fn run(args: &StatusArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
     let cfg = args.common.load()?;
     let now = args.common.now();
     let runtime = super::runtime()?;
