@@ -2,7 +2,7 @@
 //!
 //! GitHub is the only state: a job is broken when its latest decisive run
 //! on the branch failed, and its compliance issue is the open issue with
-//! the label whose hidden [`Marker`] names the job. Everything the bot
+//! the label whose hidden `Marker` names the job. Everything the bot
 //! writes later (a "failed again" note, a reminder, the deadline, an
 //! exception) is a comment carrying a key, written only if no comment has
 //! that key yet. So every pass is idempotent: an event handled twice, a
@@ -11,7 +11,7 @@
 //! never open an issue twice.
 //!
 //! This file holds the [`Engine`], what one pass has read and done
-//! ([`Pass`]), and the dispatch of an [`Event`]. The rest is by concern,
+//! (`Pass`), and the dispatch of an [`Event`]. The rest is by concern,
 //! each file with the decisions it makes as plain functions tested there:
 //!
 //! - `runs`: which runs count, what they say of a job, and what its issue
