@@ -38,10 +38,40 @@ pub enum Format {
     Json,
 }
 
-/// A tool's command line: its parsed form and the global flags in it.
-pub trait Cli: clap::Parser {
-    /// The flags every subcommand accepts.
-    fn global(&self) -> &GlobalArgs;
+/// A tool's command line: the flags every subcommand accepts, then the
+/// subcommand. Each tool's command line is `Cli<ItsCommand>`, and what its
+/// `--help` and `--version` say of it comes from its [`Tool`]; so the
+/// shared flags are declared once, here.
+#[derive(clap::Parser, Debug)]
+#[command(
+    name = C::NAME,
+    version = C::VERSION,
+    about = C::ABOUT,
+    long_about = C::LONG_ABOUT,
+    after_help = C::AFTER_HELP
+)]
+pub struct Cli<C: Tool> {
+    /// `-v`/`-q` and `--color`.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The subcommand and its arguments.
+    #[command(subcommand)]
+    pub command: C,
+}
+
+/// A tool: its subcommands (the enum this is implemented on) and what it
+/// says of itself.
+pub trait Tool: clap::Subcommand {
+    /// The binary's name; also the prefix of its messages on stderr.
+    const NAME: &'static str;
+    /// `--version`: the tool crate's `env!("CARGO_PKG_VERSION")`.
+    const VERSION: &'static str;
+    /// The first line of `--help`.
+    const ABOUT: &'static str;
+    /// What `--help` (not `-h`) says instead of [`Tool::ABOUT`], if more.
+    const LONG_ABOUT: Option<&'static str> = None;
+    /// Examples, at the end of `--help`.
+    const AFTER_HELP: &'static str;
 
     /// The log level without -v, -q or `RUST_LOG`: `warn`, or `info` for a
     /// long-running server whose log is its record.
@@ -57,7 +87,7 @@ pub trait Cli: clap::Parser {
     }
 }
 
-/// A deprecated flag's rewrite, for [`Cli::rewrite_deprecated`]: replaces
+/// A deprecated flag's rewrite, for [`Tool::rewrite_deprecated`]: replaces
 /// `--old` (and `--old=VALUE`) by `--new` in `args`, from the subcommand
 /// on, when `applies(subcommand, value)` holds, warning once on stderr.
 pub fn rename_flag(
@@ -114,27 +144,30 @@ pub fn rename_flag(
 ///
 /// stdout is buffered but not locked, so a command may also draw on the
 /// terminal itself (the TUI) once it has flushed what it wrote.
-pub fn run<C, F>(tool: &str, command: F) -> ExitCode
+pub fn run<C, F>(command: F) -> ExitCode
 where
-    C: Cli,
-    F: FnOnce(&C, &ArgMatches, &mut dyn Write) -> anyhow::Result<Exit>,
+    C: Tool,
+    F: FnOnce(&Cli<C>, &ArgMatches, &mut dyn Write) -> anyhow::Result<Exit>,
 {
+    use clap::{CommandFactory, FromArgMatches};
+
+    let tool = C::NAME;
     let args = C::rewrite_deprecated(std::env::args_os().collect());
-    let matches = match C::command().try_get_matches_from(args) {
+    let matches = match Cli::<C>::command().try_get_matches_from(args) {
         Ok(m) => m,
         Err(e) => {
             let _ = e.print();
             return for_usage_error(e.use_stderr()).into();
         }
     };
-    let cli = match C::from_arg_matches(&matches) {
+    let cli = match Cli::<C>::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
             return Exit::BadInput.into();
         }
     };
-    init_logging(tool, cli.global(), cli.default_log_level());
+    init_logging(tool, &cli.global, cli.command.default_log_level());
     // Buffered: a million output lines through a line-buffered stdout
     // would be a million write calls.
     let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout());

@@ -15,7 +15,7 @@ mod tui;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::Subcommand;
 
 /// The toolkit's exit codes (0 success, 1 a check failed, 2 bad usage or
 /// input), shared by every tool.
@@ -40,16 +40,9 @@ Examples:
   critical-path what-if fixtures/monorepo-1000.json --split ads-0333=4
   critical-path tui fixtures/monorepo-1000.json --jobs 16";
 
-/// Critical path, slack, N-worker simulation and what-if analysis of a
-/// timed module graph.
-#[derive(Parser, Debug)]
-#[command(name = "critical-path", version, about, after_help = AFTER_HELP)]
-pub struct Cli {
-    #[command(flatten)]
-    pub global: cli_support::GlobalArgs,
-    #[command(subcommand)]
-    pub command: Command,
-}
+/// The command line: the shared flags (`-v`, `-q`, `--color`), then a
+/// [`Command`].
+pub type Cli = cli_support::Cli<Command>;
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
@@ -68,7 +61,7 @@ pub enum Command {
 /// Parses the command line, runs the command and maps its outcome to an exit
 /// code. Errors are printed as one line on stderr.
 pub fn main() -> ExitCode {
-    cli_support::run::<Cli, _>("critical-path", |cli, matches, out| {
+    cli_support::run::<Command, _>(|cli, matches, out| {
         match &cli.command {
             Command::Analyze(args) => commands::analyze::run(args, out),
             Command::Slack(args) => commands::slack::run(args, out),
@@ -86,8 +79,9 @@ pub fn main() -> ExitCode {
     })
 }
 
-impl cli_support::Cli for Cli {
-    fn global(&self) -> &cli_support::GlobalArgs {
-        &self.global
-    }
+impl cli_support::Tool for Command {
+    const NAME: &'static str = "critical-path";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const ABOUT: &'static str = env!("CARGO_PKG_DESCRIPTION");
+    const AFTER_HELP: &'static str = AFTER_HELP;
 }

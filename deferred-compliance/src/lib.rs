@@ -32,7 +32,7 @@ mod text;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::Subcommand;
 
 pub use cli_support::Exit;
 
@@ -58,16 +58,9 @@ Examples:
   deferred-compliance status --format json
   deferred-compliance serve --listen 0.0.0.0:8080 --db /var/lib/deferred-compliance.db";
 
-/// Files an issue when a deferred CI job fails on the main branch, and
-/// blocks deploys once its deadline passes.
-#[derive(Parser, Debug)]
-#[command(name = "deferred-compliance", version, about, after_help = AFTER_HELP)]
-pub struct Cli {
-    #[command(flatten)]
-    pub global: cli_support::GlobalArgs,
-    #[command(subcommand)]
-    pub command: Command,
-}
+/// The command line: the shared flags (`-v`, `-q`, `--color`), then a
+/// [`Command`].
+pub type Cli = cli_support::Cli<Command>;
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
@@ -90,7 +83,7 @@ pub enum Command {
 /// Parses the command line, runs the command and maps its outcome to an exit
 /// code. Errors are printed as one line on stderr.
 pub fn main() -> ExitCode {
-    cli_support::run::<Cli, _>("deferred-compliance", |cli, _, out| match &cli.command {
+    cli_support::run::<Command, _>(|cli, _, out| match &cli.command {
         Command::HandleEvent(args) => commands::handle_event::run(args, out),
         Command::Serve(args) => commands::serve::run(args, out),
         Command::Reconcile(args) => commands::reconcile::run(args, out),
@@ -99,14 +92,15 @@ pub fn main() -> ExitCode {
     })
 }
 
-impl cli_support::Cli for Cli {
-    fn global(&self) -> &cli_support::GlobalArgs {
-        &self.global
-    }
+impl cli_support::Tool for Command {
+    const NAME: &'static str = "deferred-compliance";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const ABOUT: &'static str = env!("CARGO_PKG_DESCRIPTION");
+    const AFTER_HELP: &'static str = AFTER_HELP;
 
     /// `serve` logs every delivery at `info`: its log is its record.
     fn default_log_level(&self) -> &'static str {
-        match self.command {
+        match self {
             Command::Serve(_) => "info",
             _ => "warn",
         }

@@ -26,7 +26,7 @@ mod select;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::Subcommand;
 
 pub use cli_support::Exit;
 
@@ -44,23 +44,23 @@ Examples:
   test-impact shard --shards 4 --timings target/nextest/ci/junit.xml --base origin/main
   test-impact evaluate --root . --commits 100";
 
-/// Runs only the tests a git diff can affect.
-///
-/// The changed files (since the merge-base with --base) are assigned to the
-/// modules that own them; everything that depends on those modules,
-/// transitively, is affected (a dev-dependency one step: its tests; a
-/// change to a package's own tests/ affects that package alone). The graph is the Cargo workspace at the
-/// repository root (read at the merge-base and at head, so a Cargo.lock or
-/// feature change marks exactly the packages whose build it changes), or a
-/// native JSON graph (--graph) exported from any build system.
-#[derive(Parser, Debug)]
-#[command(name = "test-impact", version, about, long_about, after_help = AFTER_HELP)]
-pub struct Cli {
-    #[command(flatten)]
-    pub global: cli_support::GlobalArgs,
-    #[command(subcommand)]
-    pub command: Command,
-}
+/// What `--help` says of the tool, before its commands.
+const LONG_ABOUT: &str = "\
+Runs only the tests a git diff can affect.
+
+\
+The changed files (since the merge-base with --base) are assigned to the \
+modules that own them; everything that depends on those modules, \
+transitively, is affected (a dev-dependency one step: its tests; a change \
+to a package's own tests/ affects that package alone). The graph is the \
+Cargo workspace at the repository root (read at the merge-base and at \
+head, so a Cargo.lock or feature change marks exactly the packages whose \
+build it changes), or a native JSON graph (--graph) exported from any \
+build system.";
+
+/// The command line: the shared flags (`-v`, `-q`, `--color`), then a
+/// [`Command`].
+pub type Cli = cli_support::Cli<Command>;
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
@@ -78,7 +78,7 @@ pub enum Command {
 /// Parses the command line, runs the command and maps its outcome to an
 /// exit code. Errors are printed as one line on stderr.
 pub fn main() -> ExitCode {
-    cli_support::run::<Cli, _>("test-impact", |cli, _, out| match &cli.command {
+    cli_support::run::<Command, _>(|cli, _, out| match &cli.command {
         Command::Select(cmd) => commands::select::run(cmd, out),
         Command::Explain(cmd) => commands::explain::run(cmd, out),
         Command::Shard(cmd) => commands::shard::run(cmd, out),
@@ -86,10 +86,12 @@ pub fn main() -> ExitCode {
     })
 }
 
-impl cli_support::Cli for Cli {
-    fn global(&self) -> &cli_support::GlobalArgs {
-        &self.global
-    }
+impl cli_support::Tool for Command {
+    const NAME: &'static str = "test-impact";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const ABOUT: &'static str = env!("CARGO_PKG_DESCRIPTION");
+    const LONG_ABOUT: Option<&'static str> = Some(LONG_ABOUT);
+    const AFTER_HELP: &'static str = AFTER_HELP;
 
     /// Before 0.2 the repository's directory was `--repo`; in every tool
     /// `--repo` is now a GitHub repository, OWNER/NAME.

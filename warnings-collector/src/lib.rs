@@ -18,7 +18,7 @@ pub mod warning;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::Subcommand;
 
 /// The toolkit's exit codes (0 success, 1 a check failed, 2 bad usage or
 /// input), shared by every tool.
@@ -41,15 +41,9 @@ Examples:
   git ls-files | warnings-collector owners --format json
   warnings-collector owners --codeowners .gitlab/CODEOWNERS --dialect gitlab -";
 
-/// Collects warnings and attributes them to CODEOWNERS owners.
-#[derive(Parser, Debug)]
-#[command(name = "warnings-collector", version, about, after_help = AFTER_HELP)]
-pub struct Cli {
-    #[command(flatten)]
-    pub global: cli_support::GlobalArgs,
-    #[command(subcommand)]
-    pub command: Command,
-}
+/// The command line: the shared flags (`-v`, `-q`, `--color`), then a
+/// [`Command`].
+pub type Cli = cli_support::Cli<Command>;
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
@@ -70,7 +64,7 @@ pub enum Command {
 /// Parses the command line, runs the command and maps its outcome to an exit
 /// code. Errors are printed as one line on stderr.
 pub fn main() -> ExitCode {
-    cli_support::run::<Cli, _>("warnings-collector", |cli, _, mut out| match &cli.command {
+    cli_support::run::<Command, _>(|cli, _, mut out| match &cli.command {
         Command::Collect(args) => commands::collect::run(args, &mut out),
         Command::Baseline(args) => commands::baseline::run(args, &mut out),
         Command::Check(args) => commands::check::run(args, &mut out),
@@ -79,10 +73,11 @@ pub fn main() -> ExitCode {
     })
 }
 
-impl cli_support::Cli for Cli {
-    fn global(&self) -> &cli_support::GlobalArgs {
-        &self.global
-    }
+impl cli_support::Tool for Command {
+    const NAME: &'static str = "warnings-collector";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const ABOUT: &'static str = env!("CARGO_PKG_DESCRIPTION");
+    const AFTER_HELP: &'static str = AFTER_HELP;
 
     /// Before 0.2, `collect`, `baseline` and `check` took the logs' format
     /// as `--format` and the output format as `--output`.
