@@ -135,6 +135,20 @@ impl Server {
     fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()
     }
+
+    /// The server's stderr once it holds `needle`, or after ten seconds:
+    /// the server logs before it answers, but the thread that reads its
+    /// stderr may not have read the line yet when the answer is in.
+    fn stderr_with(&self, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let log = self.stderr();
+            if log.contains(needle) || std::time::Instant::now() > deadline {
+                return log;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
 }
 
 impl Drop for Server {
@@ -170,7 +184,7 @@ fn forged_and_missing_signatures_are_refused_and_nothing_is_stored() {
     assert_eq!(status, 401);
 
     assert_eq!(server.counts(), (0, 0));
-    let log = server.stderr();
+    let log = server.stderr_with("refused a webhook delivery");
     assert!(log.contains("refused a webhook delivery"), "{log}");
     assert!(
         !log.contains(SECRET) && !log.contains("payload-marker"),
