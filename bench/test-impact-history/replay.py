@@ -9,8 +9,10 @@ a scratch worktree checked out at the commit:
   * test-impact select --root WT --base COMMIT~1 --head COMMIT --format json
   * oracle.py (this directory) on the same commit and changed files
 
-A MISS is a package the oracle requires that is not in `affected` while
-`run_all` is false. Prints one line per commit with a miss or an error, then
+A MISS is a package the oracle's `required_cargo` (Cargo's own rules: a
+package's own tests/benches/examples stop at it, a dev-dependency one hop)
+requires that is not in `affected` while `run_all` is false; the misses the
+fully transitive `required` would give are counted separately. Prints one line per commit with a miss or an error, then
 
   REPO: N commits, M misses in K commits, E errors, avg selected X of Y
 
@@ -49,24 +51,35 @@ def error_line(stderr: str) -> str:
 
 
 def cause(rec: dict, m: str) -> str:
-    """A miss's likely cause, from the oracle's diagnostic variants (each
-    drops one kind of reason and recomputes the closure) and its reason."""
-    why = rec.get("oracle_reasons", {}).get(m, "")
-    if m not in rec.get("required_no_docs", []):
+    """A miss's likely cause (a miss against `required_cargo`), from the
+    oracle's diagnostic variants of that closure (each drops one kind of
+    reason and recomputes it) and the miss's reason chain."""
+    why = rec.get("oracle_reasons_cargo", {}).get(m, "")
+    if m not in rec.get("required_cargo_no_docs", []):
         return "owned-doc-file"       # only via a *.md/LICENSE*/.git* file its package owns
-    if m not in rec.get("required_strict", []):
-        return "dev-edge-transitive"  # only through a dev-dependency that is not the last hop
-    if "required_no_inactive_optional" in rec and m not in rec["required_no_inactive_optional"]:
+    if m not in rec.get("required_cargo_no_inactive_optional", []):
         return "inactive-optional-dep"  # only through an optional dependency no enabled feature activates
-    if m not in rec.get("required_no_optional", []):
+    if m not in rec.get("required_cargo_no_optional", []):
         return "optional-dep"         # only through an optional dependency (--all-features)
-    if m not in rec.get("required_without_compiled_in", []):
+    if m not in rec.get("required_cargo_without_compiled_in", []):
         return "compiled-in"          # only via include_*!/#[path]/rerun-if-changed
     if "Cargo.lock:" in why:
         return "lockfile"
     if "workspace." in why or "root Cargo.toml" in why or "its manifest" in why or "resolver" in why:
         return "root-manifest"
     return "other"
+
+
+def transitive_cause(rec: dict, m: str) -> str:
+    """Why a package the transitive `required` has is not in `required_cargo`:
+    `own-tests` (only a change below a package's own tests/, benches/,
+    examples/ reaches it) or `dev-edge-transitive` (only through a
+    dev-dependency that is not the last hop)."""
+    if m in rec.get("required_cargo", []):
+        return "in-required_cargo"  # a miss against both closures
+    if m in rec.get("required_strict", []):
+        return "own-tests"
+    return "dev-edge-transitive"
 
 
 def main():
@@ -152,6 +165,11 @@ def main():
                 prev_meta = (c, meta_out)
                 rec["required"] = orc["required"]
                 rec["required_strict"] = orc["required_strict"]
+                for k in ("required_cargo", "required_cargo_no_docs", "required_cargo_no_optional",
+                          "required_cargo_no_inactive_optional", "required_cargo_without_compiled_in",
+                          "own_tests_seeds"):
+                    rec[k] = orc[k]
+                rec["oracle_reasons_cargo"] = orc["reasons_cargo"]
                 rec["required_no_docs"] = orc["required_no_docs"]
                 rec["required_no_optional"] = orc["required_no_optional"]
                 rec["required_no_inactive_optional"] = orc["required_no_inactive_optional"]
@@ -171,13 +189,17 @@ def main():
             if ti is not None and orc is not None:
                 if ti.get("run_all"):
                     rec["misses"] = []
+                    rec["misses_transitive"] = []
                     rec["misses_strict"] = []
                 else:
                     aff = set(ti.get("affected", []))
-                    rec["misses"] = [m for m in orc["required"] if m not in aff]
+                    rec["misses"] = [m for m in orc["required_cargo"] if m not in aff]
+                    rec["misses_transitive"] = [m for m in orc["required"] if m not in aff]
                     rec["misses_strict"] = [m for m in orc["required_strict"] if m not in aff]
                     rec["ti_reasons"] = ti.get("reasons")
                     rec["miss_causes"] = {m: cause(rec, m) for m in rec["misses"]}
+                    rec["transitive_only_causes"] = {m: transitive_cause(rec, m)
+                                                     for m in rec["misses_transitive"] if m not in rec["misses"]}
             results.append(rec)
 
             tag = f"{name} {idx + 1}/{len(commits)} {short}"
@@ -187,10 +209,13 @@ def main():
                 print(f"ORACLE-ERROR {tag} {subject[:60]!r}: {rec['oracle_error']}", flush=True)
             if rec.get("misses"):
                 print(f"MISS {tag} {subject[:60]!r}: " + "; ".join(
-                    f"{m} <{rec['miss_causes'][m]}> [{orc['reasons'][m][:400]}]" for m in rec["misses"]), flush=True)
+                    f"{m} <{rec['miss_causes'][m]}> [{orc['reasons_cargo'][m][:400]}]" for m in rec["misses"]), flush=True)
             elif a.verbose:
-                print(f"ok {tag} selected {rec.get('selected')} required {len(rec.get('required', []))}"
-                      f"{' run_all' if rec.get('run_all') else ''}", flush=True)
+                print(f"ok {tag} selected {rec.get('selected')} required_cargo {len(rec.get('required_cargo', []))}"
+                      f" required {len(rec.get('required', []))}"
+                      f"{' run_all' if rec.get('run_all') else ''}"
+                      f"{' transitive-misses ' + str(len(rec['misses_transitive'])) if rec.get('misses_transitive') else ''}",
+                      flush=True)
     finally:
         git(repo, "worktree", "remove", "--force", wt, check=False)
         git(repo, "worktree", "prune", check=False)
@@ -200,6 +225,8 @@ def main():
     compared = [r for r in results if "misses" in r]
     misses = sum(len(r["misses"]) for r in compared)
     miss_commits = sum(1 for r in compared if r["misses"])
+    trans = sum(len(r["misses_transitive"]) for r in compared)
+    trans_commits = sum(1 for r in compared if r["misses_transitive"])
     strict = sum(len(r["misses_strict"]) for r in compared)
     strict_commits = sum(1 for r in compared if r["misses_strict"])
     errors = sum(1 for r in results if r.get("error"))
@@ -207,6 +234,8 @@ def main():
     sel = [r["selected"] for r in results if r.get("selected") is not None]
     tot = [r["total"] for r in results if r.get("total") is not None]
     req = [len(r["required"]) for r in results if "required" in r]
+    req_cargo = [len(r["required_cargo"]) for r in results if "required_cargo" in r]
+    files = [len(r["changed_files"]) for r in results if "changed_files" in r]
     run_all = sum(1 for r in results if r.get("run_all"))
     avg = lambda xs: (sum(xs) / len(xs)) if xs else 0.0
     def median(xs):
@@ -217,14 +246,25 @@ def main():
         return xs[k] if len(xs) % 2 else (xs[k - 1] + xs[k]) / 2
     ti_t = [r["ti_seconds"] for r in results if "ti_seconds" in r]
     or_t = [r["oracle_seconds"] for r in results if "oracle_seconds" in r]
-    summary = (f"{name}: {len(results)} commits, {misses} misses in {miss_commits} commits, {errors} errors, "
-               f"avg selected {avg(sel):.1f} of {avg(tot):.1f}")
-    detail = (f"{name}: run_all in {run_all} commits; oracle avg required {avg(req):.1f}; "
-              f"strict (dev edges one hop) {strict} misses in {strict_commits} commits; {oerrors} oracle errors; "
+    summary = (f"{name}: {len(results)} commits, {sum(files)} changed files, "
+               f"{misses} misses (vs required_cargo) in {miss_commits} commits, "
+               f"{trans} vs transitive required in {trans_commits} commits, {errors} errors")
+    selection = (f"{name}: selected packages test-impact mean {avg(sel):.2f} median {median(sel):g} "
+                 f"(run_all counts all); oracle required_cargo mean {avg(req_cargo):.2f} median {median(req_cargo):g}; "
+                 f"transitive required mean {avg(req):.2f} median {median(req):g}; of {avg(tot):.1f} packages")
+    detail = (f"{name}: run_all in {run_all} commits; "
+              f"strict (dev edges one hop, no own-tests rule) {strict} misses in {strict_commits} commits; "
+              f"{oerrors} oracle errors; "
               f"time {elapsed:.0f}s total, test-impact {t_ti / max(len(results), 1):.2f}s/commit, "
               f"oracle {t_or / max(len(results), 1):.2f}s/commit")
     timing = (f"{name}: test-impact per commit median {median(ti_t):.2f}s max {max(ti_t, default=0):.2f}s; "
               f"oracle per commit median {median(or_t):.2f}s max {max(or_t, default=0):.2f}s")
+    tcauses: dict[str, int] = {}
+    for r in compared:
+        for m, c in r.get("transitive_only_causes", {}).items():
+            tcauses[c] = tcauses.get(c, 0) + 1
+    tcause_line = f"{name}: transitive-only misses (not misses of required_cargo): " + (", ".join(
+        f"{c} {k}" for c, k in sorted(tcauses.items(), key=lambda kv: -kv[1])) or "none")
     causes: dict[str, list[int]] = {}
     by_pkg: dict[str, int] = {}
     for r in compared:
@@ -243,10 +283,12 @@ def main():
     pkg_line = f"{name}: missed packages: " + (", ".join(
         f"{p} {k}" for p, k in sorted(by_pkg.items(), key=lambda kv: -kv[1])) or "none")
     print(summary)
+    print(selection)
     print(detail)
     print(timing)
     print(cause_line)
     print(pkg_line)
+    print(tcause_line)
     doc = {
         "repo": repo, "name": name, "n": a.n, "binary": binary, "binary_commit": a.binary_commit,
         "head": commits[-1] if commits else None,
@@ -255,7 +297,14 @@ def main():
         "oracle_seconds_median": median(or_t), "oracle_seconds_max": max(or_t, default=0),
         "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
         "range": f"{commits[0]}~1..{commits[-1]}" if commits else None,
-        "summary": summary, "detail": detail, "causes": cause_line, "packages": pkg_line,
+        "summary": summary, "selection": selection, "detail": detail, "causes": cause_line,
+        "packages": pkg_line, "transitive_only": tcause_line,
+        "stats": {"commits": len(results), "changed_files": sum(files), "misses": misses,
+                  "miss_commits": miss_commits, "misses_transitive": trans,
+                  "misses_transitive_commits": trans_commits, "errors": errors, "oracle_errors": oerrors,
+                  "run_all": run_all, "selected_mean": avg(sel), "selected_median": median(sel),
+                  "required_cargo_mean": avg(req_cargo), "required_cargo_median": median(req_cargo),
+                  "required_mean": avg(req), "required_median": median(req), "total_mean": avg(tot)},
         "elapsed_seconds": round(elapsed, 1),
         "results": results,
     }
