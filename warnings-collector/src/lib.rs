@@ -10,6 +10,7 @@
 #![warn(unreachable_pub)]
 
 mod commands;
+pub mod input;
 mod parallel;
 pub mod parse;
 mod ratchet;

@@ -42,6 +42,9 @@ pub struct Found {
     pub tool: &'static str,
     /// The test that triggered it, when the log says so; never guessed.
     pub test: Option<String>,
+    /// How many times the log says it occurred: 1, or N for a line that
+    /// stands for N (pytest's folded `file.py: N warnings`).
+    pub count: u64,
 }
 
 /// A warning after merging: one per (file, line, message).
@@ -170,7 +173,7 @@ impl Collection {
                 tests: BTreeSet::new(),
                 owners: Vec::new(),
             });
-        w.count += 1;
+        w.count = w.count.saturating_add(found.count);
         if let Some(t) = found.test {
             w.tests.insert(t);
         }
@@ -182,6 +185,27 @@ impl Collection {
     }
 
     /// The warnings, sorted by file, line, message.
+    /// Adds the warnings of `later`, as if its findings had been added
+    /// after this one's: counts add up, tests join, a deprecation stays a
+    /// deprecation, the first tool to report a warning keeps it.
+    pub fn merge(&mut self, later: Collection) {
+        for (key, w) in later.map {
+            match self.map.entry(key) {
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert(w);
+                }
+                std::collections::btree_map::Entry::Occupied(mut e) => {
+                    let have = e.get_mut();
+                    have.count = have.count.saturating_add(w.count);
+                    have.tests.extend(w.tests);
+                    if w.category == Category::Deprecation {
+                        have.category = Category::Deprecation;
+                    }
+                }
+            }
+        }
+    }
+
     pub fn into_warnings(self) -> Vec<Warning> {
         self.map.into_values().collect()
     }
@@ -207,6 +231,7 @@ mod tests {
             category: Category::Deprecation,
             tool: "ruby",
             test: test.map(str::to_owned),
+            count: 1,
         }
     }
 

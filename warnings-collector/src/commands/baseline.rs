@@ -4,7 +4,8 @@
 //!
 //! Exit codes: 0 written; 2 bad input: an input that could not be read
 //! writes nothing, as counts from part of the logs would make a baseline
-//! that is wrongly low.
+//! that is wrongly low; nor do inputs without a single warning, unless
+//! `--allow-empty` says they really are clean.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -35,6 +36,12 @@ pub struct BaselineWriteArgs {
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
 
+    /// Write the baseline even when the inputs hold no warning at all.
+    /// Without it such a run writes nothing and exits 2: an empty result is
+    /// more often the wrong log than a clean one.
+    #[arg(long)]
+    pub allow_empty: bool,
+
     #[command(flatten)]
     pub input: InputArgs,
 }
@@ -53,6 +60,14 @@ fn write(args: &BaselineWriteArgs) -> anyhow::Result<Exit> {
         eprintln!(
             "warnings-collector: error: {} of {} inputs could not be read (see above); {} not written",
             c.unreadable,
+            c.inputs,
+            args.file.display()
+        );
+        return Ok(Exit::BadInput);
+    }
+    if c.warnings.is_empty() && !args.allow_empty {
+        eprintln!(
+            "warnings-collector: error: the {} inputs hold no warning at all; {} not written (pass --allow-empty if the logs really are clean)",
             c.inputs,
             args.file.display()
         );

@@ -8,7 +8,9 @@
 //! when something also grew, 1 wins: the growth is real whatever the
 //! unreadable input held). An input that could not be read makes
 //! `--update` update nothing: counts from part of the logs would make a
-//! baseline that is wrongly low.
+//! baseline that is wrongly low. Nor does `--update` empty a baseline
+//! because the inputs held no warning at all (a log of another job, an
+//! empty artifact): that takes `--allow-empty`, and exits 2 without it.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -34,6 +36,12 @@ pub struct CheckArgs {
     /// fingerprints that are gone removed; nothing is ever raised or added.
     #[arg(long, requires = "baseline")]
     pub update: bool,
+
+    /// With --update: remove every fingerprint when the inputs hold no
+    /// warning at all. Without it such a run updates nothing and exits 2,
+    /// since an empty result is more often the wrong log than a clean one.
+    #[arg(long, requires = "update")]
+    pub allow_empty: bool,
 
     /// Fail on any warning at all, whatever the baseline says: the last
     /// step of an upgrade.
@@ -84,6 +92,7 @@ pub(crate) fn run(args: &CheckArgs, out: &mut impl Write) -> anyhow::Result<Exit
         .collect();
 
     let mut updated = false;
+    let mut refused_empty = false;
     if args.update
         && let (Some(path), Some(b)) = (&args.baseline, &baseline)
     {
@@ -91,6 +100,13 @@ pub(crate) fn run(args: &CheckArgs, out: &mut impl Write) -> anyhow::Result<Exit
             eprintln!(
                 "warning: {} not updated: some inputs could not be read",
                 path.display()
+            );
+        } else if c.warnings.is_empty() && !b.counts.is_empty() && !args.allow_empty {
+            refused_empty = true;
+            eprintln!(
+                "warnings-collector: error: {} not updated: the inputs hold no warning at all, which would remove all {} fingerprints; pass --allow-empty if the logs really are clean",
+                path.display(),
+                b.counts.len()
             );
         } else {
             let t = b.tightened(&current);
@@ -209,7 +225,13 @@ pub(crate) fn run(args: &CheckArgs, out: &mut impl Write) -> anyhow::Result<Exit
             }
         }
     }
-    Ok(if failed { Exit::CheckFailed } else { c.exit() })
+    Ok(if failed {
+        Exit::CheckFailed
+    } else if refused_empty {
+        Exit::BadInput
+    } else {
+        c.exit()
+    })
 }
 
 /// `  app/a.rb:12,40: deprecation: message (was 0, now 3; @org/a)`.

@@ -24,7 +24,7 @@ use codeowners::{CodeOwners, Dialect};
 use crate::Exit;
 use crate::parse::{self, LogFormat};
 use crate::report::{self, Groups};
-use crate::warning::{Collection, Found, Root, Warning};
+use crate::warning::{Collection, Root, Warning};
 
 /// The inputs of `collect`, `baseline write` and `check`.
 #[derive(Args, Debug, Clone)]
@@ -195,16 +195,18 @@ pub(crate) fn collect_with(args: &InputArgs, with_owners: bool) -> anyhow::Resul
 
     // Each input on its own thread; merged in input order, so the result
     // does not depend on the scheduling.
-    let parsed: Vec<Parsed> =
-        crate::parallel::map_ordered(&inputs, |&(kind, path)| read_one(kind, path, args.format));
+    // Each input's findings are merged into its own collection as they
+    // are read, so memory grows with the distinct warnings, not with the
+    // occurrences.
     let root = Root::new(&args.root);
+    let parsed: Vec<Parsed> = crate::parallel::map_ordered(&inputs, |&(kind, path)| {
+        read_one(kind, path, args.format, &root)
+    });
     let mut collection = Collection::default();
     for p in parsed {
         out.diagnostics.extend(p.diagnostics);
         out.unreadable += usize::from(p.unreadable);
-        for f in p.found {
-            collection.add(f, &root);
-        }
+        collection.merge(p.collection);
     }
     out.warnings = collection.into_warnings();
     if let Some(owners) = &owners {
@@ -269,76 +271,72 @@ fn assign_owners(warnings: &mut [Warning], owners: &CodeOwners) {
 
 /// One input's findings.
 struct Parsed {
-    found: Vec<Found>,
+    collection: Collection,
     diagnostics: Vec<String>,
     unreadable: bool,
 }
 
-fn read_one(kind: Kind, path: &Path, format: LogFormat) -> Parsed {
+fn read_one(kind: Kind, path: &Path, format: LogFormat, root: &Root) -> Parsed {
     let name = if is_stdin(path) {
         "<stdin>".to_owned()
     } else {
         path.display().to_string()
     };
     let mut p = Parsed {
-        found: Vec::new(),
+        collection: Collection::default(),
         diagnostics: Vec::new(),
         unreadable: false,
     };
-    // Logs are streamed in chunks: a 1 GB log is never held whole, and
-    // reading overlaps parsing.
-    if kind == Kind::Log {
-        let mut ctx = parse::Context::default();
-        let read = if is_stdin(path) {
-            parse::parse_stream(
+    let opened: io::Result<Box<dyn Read + Send>> = if is_stdin(path) {
+        Ok(Box::new(io::stdin()))
+    } else {
+        std::fs::File::open(path).map(|f| Box::new(f) as Box<dyn Read + Send>)
+    };
+    let read = opened.and_then(|r| {
+        // Compressed inputs are decoded; data that is not text is refused.
+        let (text, _) = crate::input::open(r)?;
+        if kind == Kind::Log {
+            // Streamed in chunks: a 1 GB log is never held whole, and
+            // reading overlaps parsing.
+            let mut ctx = parse::Context::default();
+            let collection = &mut p.collection;
+            return parse::parse_stream(
                 &name,
-                io::stdin(),
+                text,
                 format,
                 parse::CHUNK,
                 &mut ctx,
-                &mut p.found,
+                &mut |f| collection.add(f, root),
                 &mut p.diagnostics,
-            )
-        } else {
-            std::fs::File::open(path).and_then(|f| {
-                parse::parse_stream(
-                    &name,
-                    f,
-                    format,
-                    parse::CHUNK,
-                    &mut ctx,
-                    &mut p.found,
-                    &mut p.diagnostics,
-                )
-            })
-        };
-        if let Err(e) = read {
-            p.diagnostics.push(format!("{name}: cannot read: {e}"));
-            p.unreadable = true;
+            );
         }
-        return p;
-    }
-    let bytes = if is_stdin(path) {
-        let mut b = Vec::new();
-        io::stdin().lock().read_to_end(&mut b).map(|_| b)
-    } else {
-        std::fs::read(path)
-    };
-    let bytes = match bytes {
-        Ok(b) => b,
-        Err(e) => {
-            p.diagnostics.push(format!("{name}: cannot read: {e}"));
-            p.unreadable = true;
-            return p;
+        let mut bytes = Vec::new();
+        let mut text = text;
+        text.read_to_end(&mut bytes)?;
+        let mut found = Vec::new();
+        match kind {
+            Kind::Junit => {
+                parse::junit::parse(&name, &bytes, format, &mut found, &mut p.diagnostics);
+            }
+            Kind::Log => unreachable!("logs are streamed above"),
+            Kind::Jsonl => {
+                let text = utf8_lossy(&name, bytes, &mut p.diagnostics);
+                parse::jsonl::parse(&name, &text, &mut found, &mut p.diagnostics);
+            }
         }
-    };
-    match kind {
-        Kind::Junit => parse::junit::parse(&name, &bytes, format, &mut p.found, &mut p.diagnostics),
-        Kind::Log => unreachable!("logs are streamed above"),
-        Kind::Jsonl => {
-            let text = utf8_lossy(&name, bytes, &mut p.diagnostics);
-            parse::jsonl::parse(&name, &text, &mut p.found, &mut p.diagnostics);
+        for f in found {
+            p.collection.add(f, root);
         }
+        Ok(())
+    });
+    if let Err(e) = read {
+        match crate::input::not_text_of(&e) {
+            Some(not_text) => p
+                .diagnostics
+                .push(format!("{name}: cannot read: {not_text}")),
+            None => p.diagnostics.push(format!("{name}: cannot read: {e}")),
+        }
+        p.unreadable = true;
     }
     p
 }

@@ -66,6 +66,7 @@ impl Recognizer for CargoJson {
             },
             tool: "rustc",
             test: ctx.current_test.clone(),
+            count: 1,
         });
     }
 }
@@ -135,6 +136,7 @@ mod tests {
             category,
             tool: "rustc",
             test: None,
+            count: 1,
         }
     }
 

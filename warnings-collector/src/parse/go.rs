@@ -33,6 +33,7 @@ impl Recognizer for Go {
             category: Category::Deprecation,
             tool: "go",
             test: ctx.current_test.clone(),
+            count: 1,
         });
     }
 }
@@ -87,6 +88,7 @@ mod tests {
             category: Category::Deprecation,
             tool: "go",
             test: None,
+            count: 1,
         }
     }
 

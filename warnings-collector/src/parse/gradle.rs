@@ -86,6 +86,7 @@ impl Recognizer for Gradle {
             category: Category::Deprecation,
             tool: "gradle",
             test: ctx.current_test.clone(),
+            count: 1,
         };
         match self.location.take() {
             Some((at, file, n)) if at + 1 == lineno => {
@@ -170,6 +171,7 @@ mod tests {
             category: Category::Deprecation,
             tool: "gradle",
             test: None,
+            count: 1,
         }
     }
 

@@ -37,6 +37,7 @@ impl Recognizer for Javac {
             category: category(message),
             tool: "javac",
             test: ctx.current_test.clone(),
+            count: 1,
         });
     }
 }
@@ -82,6 +83,7 @@ mod tests {
             category,
             tool: "javac",
             test: None,
+            count: 1,
         }
     }
 

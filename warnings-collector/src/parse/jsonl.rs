@@ -38,6 +38,7 @@ pub fn parse(name: &str, text: &str, out: &mut Vec<Found>, diags: &mut Vec<Strin
                 category: r.category.unwrap_or(Category::Deprecation),
                 tool: "jsonl",
                 test: r.test.filter(|t| !t.is_empty()),
+                count: 1,
             }),
             Err(e) => diags.push(format!(
                 "{name}:{}: {}; expected a JSON object {{\"message\", \"file\", \"line\", \"test\"}} (line skipped)",

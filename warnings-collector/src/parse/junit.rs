@@ -68,6 +68,7 @@ mod tests {
                 category: Category::Warning,
                 tool: "test",
                 test: ctx.current_test.clone(),
+                count: 1,
             });
         }
     }

@@ -43,6 +43,7 @@ impl Recognizer for Kotlin {
             },
             tool: "kotlin",
             test: ctx.current_test.clone(),
+            count: 1,
         });
     }
 }
@@ -172,6 +173,7 @@ mod tests {
             category,
             tool: "kotlin",
             test: None,
+            count: 1,
         }
     }
 

@@ -39,6 +39,7 @@ impl Recognizer for Maven {
             category: category(message),
             tool: "maven",
             test: ctx.current_test.clone(),
+            count: 1,
         });
     }
 }
@@ -99,6 +100,7 @@ mod tests {
             category,
             tool: "maven",
             test: None,
+            count: 1,
         }
     }
 

@@ -277,17 +277,20 @@ impl<'r> Driver<'r> {
 /// thread while this one parses the chunk before: a 1 GB log needs two
 /// chunks of memory, not 1 GB, and reading overlaps parsing. Invalid UTF-8
 /// is read as U+FFFD, and the first line that has some is named once in
-/// `diags` (as `NAME:LINE: ...`).
+/// `diags` (as `NAME:LINE: ...`). What each chunk finds goes to `sink`
+/// before the next chunk is parsed, so nothing grows with the log.
 pub fn parse_stream(
     name: &str,
     mut input: impl std::io::Read + Send,
     format: LogFormat,
     chunk: usize,
     ctx: &mut Context,
-    out: &mut Vec<Found>,
+    sink: &mut dyn FnMut(Found),
     diags: &mut Vec<String>,
 ) -> std::io::Result<()> {
     use std::sync::mpsc;
+    // What one chunk found, handed to `sink` before the next is read.
+    let mut out = Vec::new();
     let mut recs = recognizers(format);
     let mut driver = Driver::new(&mut recs);
     // Pieces go as text, checked as UTF-8 on the reading thread; with the
@@ -364,12 +367,14 @@ pub fn parse_stream(
                     "{name}:{line}: not valid UTF-8 (the first invalid byte is on this line); invalid bytes were read as U+FFFD"
                 ));
             }
-            driver.feed(&text, ctx, out);
+            driver.feed(&text, ctx, &mut out);
+            out.drain(..).for_each(&mut *sink);
             let _ = empty_tx.send(text);
         }
         Ok(())
     })?;
-    driver.finish(ctx, out);
+    driver.finish(ctx, &mut out);
+    out.drain(..).for_each(sink);
     Ok(())
 }
 
@@ -399,6 +404,7 @@ mod tests {
                 category: crate::warning::Category::Warning,
                 tool: "echo",
                 test: ctx.current_test.clone(),
+                count: 1,
             });
         }
     }
@@ -452,7 +458,7 @@ mod tests {
                 LogFormat::Auto,
                 chunk,
                 &mut Context::default(),
-                &mut streamed,
+                &mut |f| streamed.push(f),
                 &mut diags,
             )
             .unwrap();
@@ -468,7 +474,7 @@ mod tests {
             LogFormat::Auto,
             3,
             &mut Context::default(),
-            &mut found,
+            &mut |f| found.push(f),
             &mut diags,
         )
         .unwrap();

@@ -54,6 +54,7 @@ impl Recognizer for Node {
                 },
                 tool: "node",
                 test: ctx.current_test.clone(),
+                count: 1,
             });
         }
     }
@@ -170,6 +171,7 @@ mod tests {
             category,
             tool: "node",
             test: None,
+            count: 1,
         }
     }
 
@@ -285,6 +287,7 @@ see (node:12) [DEP0005 Buffer
                 category: Category::Warning,
                 tool: "node",
                 test: Some("suite > case".into()),
+                count: 1,
             }]
         );
     }

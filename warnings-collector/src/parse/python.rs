@@ -4,7 +4,8 @@
 //! - pytest's `warnings summary`: each warning is printed under the test
 //!   ids that triggered it (one warning per test id is emitted), or under
 //!   `tests/test_a.py: 12 warnings` when pytest folded ten or more tests
-//!   (twelve warnings without a test are emitted: pytest's own count), or
+//!   (one warning counting twelve is emitted, pytest's own count, with
+//!   the file as its test suite), or
 //!   under a `path:line` collection location (no test);
 //! - unittest's verbose lines, `test_x (pkg.mod.Case.test_x) ... path:1:
 //!   UserWarning: ...`, which name the test;
@@ -18,9 +19,6 @@ use super::number;
 use super::ruby::strip_progress_marks;
 use super::{Context, Recognizer};
 use crate::warning::{Category, Found};
-
-/// At most this many warnings for one folded `file: N warnings` line.
-const MAX_FOLDED: u32 = 100_000;
 
 #[derive(Debug, Default)]
 pub struct Python {
@@ -37,8 +35,10 @@ pub struct Python {
 enum Location {
     /// A test id, `tests/test_a.py::TestK::test_three`.
     Test(String),
-    /// `tests/test_a.py: 12 warnings`: tests folded, unknown.
-    Folded(u32),
+    /// `tests/test_a.py: 12 warnings`: the tests of that file folded, so
+    /// the file is all that is known of them (it stands as their test
+    /// suite), and the warning occurred N times.
+    Folded { suite: String, count: u64 },
     /// A collection-time place (`tests/test_c.py:3`) or a module.
     NoTest,
 }
@@ -108,8 +108,12 @@ impl Python {
         for loc in &self.locations {
             match loc {
                 Location::Test(t) => out.push(w.found(Some(t.clone()))),
-                Location::Folded(n) => {
-                    out.extend((0..(*n).min(MAX_FOLDED)).map(|_| w.found(None)));
+                Location::Folded { suite, count } => {
+                    // One record that counts N: memory does not grow with
+                    // the occurrences, and no count is capped.
+                    let mut f = w.found(Some(suite.clone()));
+                    f.count = *count;
+                    out.push(f);
                 }
                 Location::NoTest => out.push(w.found(None)),
             }
@@ -137,19 +141,30 @@ fn skip_color(mut line: &str) -> &str {
 /// A summary group's location line.
 fn location(line: &str) -> Location {
     // `tests/test_a.py: 12 warnings`, `tests/test_b.py: 1 warning`
-    if let Some((_file, count)) = line.rsplit_once(": ")
+    if let Some((file, count)) = line.rsplit_once(": ")
         && let Some(n) = count
             .strip_suffix(" warnings")
             .or_else(|| count.strip_suffix(" warning"))
-            .and_then(number)
+            .and_then(count_of)
     {
-        return Location::Folded(n);
+        return Location::Folded {
+            suite: file.to_owned(),
+            count: n,
+        };
     }
     if line.contains("::") {
         Location::Test(line.to_owned())
     } else {
         Location::NoTest
     }
+}
+
+/// A count: ASCII digits only, any size a u64 holds.
+fn count_of(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
 }
 
 /// The test id in unittest's verbose `test_b (pkg.mod.Case.test_b)`.
@@ -190,6 +205,7 @@ impl Parsed<'_> {
             category: category(self.class),
             tool: "python",
             test,
+            count: 1,
         }
     }
 }
@@ -231,11 +247,15 @@ fn parse(s: &str) -> Option<Parsed<'_>> {
     None
 }
 
-/// Deprecations: `DeprecationWarning`, `PendingDeprecationWarning` and
+/// Deprecations: `DeprecationWarning`, `PendingDeprecationWarning`,
 /// libraries' subclasses (`MatplotlibDeprecationWarning`, Django's
-/// `RemovedInDjango50Warning`). `FutureWarning` is a plain warning.
+/// `RemovedInDjango50Warning`), and `FutureWarning`, which Python's
+/// documentation gives for "deprecated features when those warnings are
+/// intended for end users" and which is how pandas and NumPy announce
+/// what will change (`FutureWarning: The default of observed=False is
+/// deprecated`).
 fn category(class: &str) -> Category {
-    if class.contains("Deprecation") || class.starts_with("RemovedIn") {
+    if class.contains("Deprecation") || class.starts_with("RemovedIn") || class == "FutureWarning" {
         Category::Deprecation
     } else {
         Category::Warning
@@ -266,6 +286,7 @@ mod tests {
             category: category(class),
             tool: "python",
             test: test.map(str::to_owned),
+            count: 1,
         }
     }
 
@@ -275,12 +296,15 @@ mod tests {
     #[test]
     fn pytest_summary_attributes_a_warning_to_each_test_listed_above_it() {
         let out = parse_with(PYTEST, LogFormat::Python);
-        let ratio = w(
+        // `tests/test_many.py: 12 warnings`: one record counting twelve,
+        // the file as the test suite.
+        let mut ratio = w(
             "src/shop/other.py",
             10,
             "RuntimeWarning: ratio() may overflow for large inputs",
-            None,
+            Some("tests/test_many.py"),
         );
+        ratio.count = 12;
         let mut want = vec![
             // Collection time: a `path:line` location, no test.
             w(
@@ -317,13 +341,14 @@ mod tests {
                 Some("tests/test_b.py::TestK::test_four"),
             ),
         ];
-        // `tests/test_many.py: 12 warnings`
-        want.extend(std::iter::repeat_n(ratio, 12));
+        want.push(ratio);
         assert_eq!(out, want);
         // pytest's own total: `17 passed, 19 warnings`.
-        assert_eq!(out.len(), 19);
+        assert_eq!(out.iter().map(|f| f.count).sum::<u64>(), 19);
         assert_eq!(out[1].category, Category::Deprecation);
-        assert_eq!(out[3].category, Category::Warning);
+        // FutureWarning: a deprecation.
+        assert_eq!(out[3].category, Category::Deprecation);
+        assert_eq!(out[4].category, Category::Warning);
     }
 
     #[test]

@@ -76,6 +76,7 @@ impl Recognizer for Rails {
             category: Category::Deprecation,
             tool: "rails",
             test: ctx.current_test.clone(),
+            count: 1,
         };
         if let Some(at) = rest.rfind(CALLED_FROM) {
             found.message = rest[..at].trim().to_owned();
@@ -158,6 +159,7 @@ mod tests {
             category: Category::Deprecation,
             tool: "rails",
             test: None,
+            count: 1,
         }
     }
 
@@ -258,7 +260,13 @@ mod tests {
         }
         let mixed = parse_with(&logs.concat(), LogFormat::Auto);
         assert_eq!(mixed, separately);
-        let count = |tool| mixed.iter().filter(|f| f.tool == tool).count();
+        let count = |tool| {
+            mixed
+                .iter()
+                .filter(|f| f.tool == tool)
+                .map(|f| f.count)
+                .sum::<u64>()
+        };
         assert_eq!(
             [
                 count("rails"),

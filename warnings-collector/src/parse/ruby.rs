@@ -54,6 +54,7 @@ impl Recognizer for Ruby {
                 category: category(w.message),
                 tool: "ruby",
                 test: ctx.current_test.clone(),
+                count: 1,
             });
         }
     }
@@ -202,6 +203,7 @@ mod tests {
             category,
             tool: "ruby",
             test: None,
+            count: 1,
         }
     }
 

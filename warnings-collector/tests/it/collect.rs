@@ -1025,19 +1025,23 @@ fn baseline_write_takes_logs_after_the_file() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(read(d, "b.json").contains("\"vendored\""));
-    // Overwriting is what it is for.
+    // Overwriting is what it is for, but not with nothing: inputs without
+    // a single warning are refused, and the baseline is kept.
+    let before = read(d, "b.json");
     std::fs::write(d.join("w.jsonl"), "").unwrap();
-    let o = run(
-        d,
-        &[
-            "baseline",
-            "write",
-            "b.json",
-            "build.log",
-            "--jsonl",
-            "w.jsonl",
-        ],
-    );
+    let args = [
+        "baseline",
+        "write",
+        "b.json",
+        "build.log",
+        "--jsonl",
+        "w.jsonl",
+    ];
+    let o = run(d, &args);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--allow-empty"), "{}", stderr(&o));
+    assert_eq!(read(d, "b.json"), before);
+    let o = run(d, &[&args[..], &["--allow-empty"]].concat());
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(
         read(d, "b.json"),
@@ -1157,4 +1161,176 @@ fn the_spellings_of_0_1_still_work_with_a_warning() {
         "{err}"
     );
     assert!(!String::from_utf8_lossy(&new.stderr).contains("deprecated"));
+}
+
+/// The real pytest 9.2 log of `fixtures/warnings/python`.
+const PYTEST_LOG: &str =
+    include_str!("../../../fixtures/warnings/python/pytest-9.2-warnings-summary.log");
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn zstd(data: &[u8]) -> Vec<u8> {
+    ruzstd::encoding::compress_to_vec(data, ruzstd::encoding::CompressionLevel::Fastest)
+}
+
+/// The occurrences of `collect --format json`'s warnings.
+fn occurrences(warnings: &Value) -> u64 {
+    warnings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["count"].as_u64().unwrap())
+        .sum()
+}
+
+/// `collect --format json` of `args`: exit code, the JSON, stderr.
+fn collect_json(d: &Path, args: &[&str]) -> (Option<i32>, Value, String) {
+    let o = run(d, &[&["collect", "--format", "json"], args].concat());
+    let v = serde_json::from_slice(&o.stdout).unwrap_or(Value::Null);
+    (o.status.code(), v, stderr(&o))
+}
+
+#[test]
+fn gzip_and_zstd_logs_read_as_the_plain_one() {
+    let dir = repo(CODEOWNERS);
+    let d = dir.path();
+    std::fs::write(d.join("pytest.log"), PYTEST_LOG).unwrap();
+    // Named as CI archives name them, and also misnamed: the bytes decide.
+    std::fs::write(d.join("pytest.log.gz"), gzip(PYTEST_LOG.as_bytes())).unwrap();
+    std::fs::write(d.join("pytest.zst"), zstd(PYTEST_LOG.as_bytes())).unwrap();
+    std::fs::write(d.join("pytest.txt"), gzip(PYTEST_LOG.as_bytes())).unwrap();
+    let (code, plain, err) = collect_json(d, &["pytest.log"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(occurrences(&plain), 19, "{plain}");
+    for f in ["pytest.log.gz", "pytest.zst", "pytest.txt"] {
+        let (code, v, err) = collect_json(d, &[f]);
+        assert_eq!(code, Some(0), "{f}: {err}");
+        assert_eq!(v, plain, "{f}");
+    }
+    // From stdin too.
+    let o = bin(d)
+        .args(["collect", "--format", "json", "-"])
+        .stdin(std::fs::File::open(d.join("pytest.zst")).unwrap())
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v, plain, "{}", stderr(&o));
+}
+
+#[test]
+fn an_unreadable_or_empty_input_never_empties_the_baseline() {
+    let dir = repo(CODEOWNERS);
+    let d = dir.path();
+    std::fs::write(d.join("pytest.log"), PYTEST_LOG).unwrap();
+    let o = run(d, &["baseline", "write", "b.json", "pytest.log"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let baseline = read(d, "b.json");
+    assert!(baseline.contains("ratio() may overflow"), "{baseline}");
+
+    let packed = gzip(PYTEST_LOG.as_bytes());
+    std::fs::write(d.join("cut.log.gz"), &packed[..packed.len() / 2]).unwrap();
+    std::fs::write(
+        d.join("tool.bin"),
+        b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00",
+    )
+    .unwrap();
+    std::fs::write(d.join("log.xz"), b"\xfd7zXZ\x00\x00\x04\xe6\xd6\xb4\x46").unwrap();
+    std::fs::write(d.join("empty.log"), "").unwrap();
+    std::fs::write(d.join("other-job.log"), "Compiling foo v0.1.0\nFinished\n").unwrap();
+    for (input, says) in [
+        ("cut.log.gz", "cut.log.gz: cannot read"),
+        (
+            "tool.bin",
+            "tool.bin: cannot read: binary data (a NUL byte at offset 7); expected a text log",
+        ),
+        (
+            "log.xz",
+            "log.xz: cannot read: xz-compressed; expected a text log",
+        ),
+        ("empty.log", "--allow-empty"),
+        ("other-job.log", "--allow-empty"),
+    ] {
+        for args in [
+            vec!["check", "--baseline", "b.json", "--update", input],
+            vec!["baseline", "write", "b.json", input],
+        ] {
+            let o = run(d, &args);
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+            assert!(stderr(&o).contains(says), "{args:?}: {}", stderr(&o));
+            assert_eq!(read(d, "b.json"), baseline, "{args:?} changed the baseline");
+        }
+        // collect says so too, with exit 2.
+        let (code, _, err) = collect_json(d, &[input]);
+        if input.ends_with(".log") {
+            assert_eq!(code, Some(0), "{input}: {err}");
+        } else {
+            assert_eq!(code, Some(2), "{input}: {err}");
+            assert_eq!(err.lines().filter(|l| l.contains(says)).count(), 1, "{err}");
+        }
+    }
+    // Said on purpose, an empty run empties it.
+    let o = run(
+        d,
+        &[
+            "check",
+            "--baseline",
+            "b.json",
+            "--update",
+            "--allow-empty",
+            "empty.log",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!read(d, "b.json").contains("ratio()"));
+}
+
+#[test]
+fn folded_counts_are_counted_not_capped() {
+    let dir = repo(CODEOWNERS);
+    let d = dir.path();
+    // The real log's folded group, `tests/test_many.py: 12 warnings`, as
+    // twenty files of 250,000 warnings each: five million occurrences.
+    let (head, rest) =
+        PYTEST_LOG.split_at(PYTEST_LOG.find("tests/test_many.py: 12 warnings").unwrap());
+    let (group, tail) = rest.split_at(rest.find("\n\n").unwrap() + 2);
+    let mut log = head.to_owned();
+    for i in 0..20 {
+        log.push_str(&group.replace(
+            "tests/test_many.py: 12 warnings",
+            &format!("tests/test_many_{i}.py: 250000 warnings"),
+        ));
+    }
+    log.push_str(tail);
+    std::fs::write(d.join("big.log"), &log).unwrap();
+    let (code, v, err) = collect_json(d, &["big.log"]);
+    assert_eq!(code, Some(0), "{err}");
+    let ratio: Vec<&Value> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["message"].as_str().unwrap().contains("ratio()"))
+        .collect();
+    assert_eq!(ratio.len(), 1, "{v}");
+    assert_eq!(ratio[0]["count"], 5_000_000);
+    // Each folded file is a test suite of the warning.
+    assert_eq!(ratio[0]["tests"].as_array().unwrap().len(), 20);
+    assert_eq!(occurrences(&v), 5_000_000 + 7);
+
+    // One file of 250,000: reported as 250,000, in the baseline too.
+    let one = PYTEST_LOG.replace(
+        "tests/test_many.py: 12 warnings",
+        "tests/test_many.py: 250000 warnings",
+    );
+    std::fs::write(d.join("one.log"), one).unwrap();
+    let o = run(d, &["baseline", "write", "b.json", "one.log"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        read(d, "b.json").contains("250000"),
+        "{}",
+        read(d, "b.json")
+    );
 }
