@@ -235,6 +235,33 @@ pub(crate) fn normalize_path(file: &str, root: &Root) -> String {
     normalize_message(file, root)
 }
 
+/// Where a file outside the repository lives in what was installed, the
+/// same on every machine: `/home/me/venv/lib/python3.11/site-packages/
+/// pandas/core/frame.py` and `/opt/hostedtoolcache/Python/3.11.7/x64/lib/
+/// python3.11/site-packages/pandas/core/frame.py` are both
+/// `site-packages/pandas/core/frame.py`; likewise `dist-packages/…`,
+/// `gems/activesupport-6.1.7/…`, `node_modules/…`, and the standard
+/// libraries, `lib/python3.11/…` and `lib/ruby/3.1.0/…`. `None` for a path
+/// in none of them.
+fn installed_tail(path: &str) -> Option<&str> {
+    // A package folder: the last one, as packages do not nest in them
+    // (`…/ruby/3.1.0/gems/activesupport-6.1.7/…` is `gems/activesupport-…`).
+    for m in ["/site-packages/", "/dist-packages/", "/gems/"] {
+        if let Some(i) = path.rfind(m) {
+            return Some(&path[i + 1..]);
+        }
+    }
+    // node_modules do nest: the whole chain from the first.
+    if let Some(i) = path.find("/node_modules/") {
+        return Some(&path[i + 1..]);
+    }
+    // A standard library.
+    ["/lib/python3", "/lib/ruby/"]
+        .iter()
+        .find_map(|m| path.find(m))
+        .map(|i| &path[i + 1..])
+}
+
 /// A message without what changes from run to run, so that the same
 /// warning has the same fingerprint tomorrow:
 /// - whitespace collapsed to single spaces, trimmed;
@@ -243,9 +270,11 @@ pub(crate) fn normalize_path(file: &str, root: &Root) -> String {
 /// - object ids dropped: `#<Foo:0x000055d5c3a8b2c0 @a=1>` is `#<Foo @a=1>`;
 /// - other hex addresses of 4 digits or more are `0x_`;
 /// - paths in temporary folders (`/tmp/…`, `/var/folders/…`,
-///   `%TEMP%` on Windows) are `<tmp>`, and other absolute paths under the
-///   repository root or a CI checkout folder are made relative, as the
-///   warning's file is.
+///   `%TEMP%` on Windows) are `<tmp>`, other absolute paths under the
+///   repository root or a CI checkout folder (Windows runners' too) are
+///   made relative, as the warning's file is, and paths into installed
+///   packages or a standard library keep only the part that is the same
+///   on every machine ([`installed_tail`]).
 pub(crate) fn normalize_message(msg: &str, root: &Root) -> String {
     let mut out = String::with_capacity(msg.len());
     let mut after_line_word = false;
@@ -294,12 +323,15 @@ fn paths(token: &str, root: &Root) -> String {
     let tmp = TMP_PREFIXES.iter().any(|p| unified.starts_with(p))
         || (windows
             && (lower.contains("/appdata/local/temp/") || lower.contains("/windows/temp/")));
-    let path = if tmp {
-        "<tmp>".to_owned()
-    } else if windows {
-        path.to_owned()
-    } else {
-        root.relative(path)
+    let relative = root.relative(path);
+    let outside = relative.starts_with('/') || is_windows_abs(&relative);
+    // An installed package first: a virtualenv under /tmp is still
+    // `site-packages/…`.
+    let path = match installed_tail(&relative) {
+        _ if !outside => relative,
+        Some(tail) => tail.to_owned(),
+        None if tmp => "<tmp>".to_owned(),
+        None => relative,
     };
     format!("{lead}{path}{rest}")
 }
@@ -448,6 +480,63 @@ mod tests {
             tests: Default::default(),
             owners: Vec::new(),
         }
+    }
+
+    #[test]
+    fn installed_files_have_the_same_place_everywhere() {
+        for (path, tail) in [
+            (
+                "/tmp/venv/lib/python3.11/site-packages/pandas/core/frame.py",
+                "site-packages/pandas/core/frame.py",
+            ),
+            (
+                "/opt/hostedtoolcache/Python/3.11.7/x64/lib/python3.11/site-packages/pandas/core/frame.py",
+                "site-packages/pandas/core/frame.py",
+            ),
+            (
+                "C:/hostedtoolcache/windows/Python/3.11.7/x64/Lib/site-packages/pandas/core/frame.py",
+                "site-packages/pandas/core/frame.py",
+            ),
+            (
+                "/usr/lib/python3/dist-packages/yaml/loader.py",
+                "dist-packages/yaml/loader.py",
+            ),
+            (
+                "/usr/local/lib/ruby/gems/3.1.0/gems/activesupport-6.1.7/lib/a.rb",
+                "gems/activesupport-6.1.7/lib/a.rb",
+            ),
+            (
+                "/home/u/app/vendor/bundle/ruby/3.1.0/gems/activesupport-6.1.7/lib/a.rb",
+                "gems/activesupport-6.1.7/lib/a.rb",
+            ),
+            (
+                "/usr/lib/node_modules/a/node_modules/b/x.js",
+                "node_modules/a/node_modules/b/x.js",
+            ),
+            (
+                "/usr/lib/python3.11/asyncio/base_events.py",
+                "lib/python3.11/asyncio/base_events.py",
+            ),
+        ] {
+            assert_eq!(installed_tail(path), Some(tail), "{path}");
+        }
+        assert_eq!(installed_tail("/etc/app/config.rb"), None);
+        let root = Root::new(std::path::Path::new("/work/repo"));
+        // The fingerprint of a file outside, under /tmp or not.
+        assert_eq!(
+            normalize_path("/tmp/venv/lib/python3.11/site-packages/x/y.py", &root),
+            "site-packages/x/y.py"
+        );
+        assert_eq!(normalize_path("/tmp/build/x.py", &root), "<tmp>");
+        // A Windows runner's checkout is the repository.
+        assert_eq!(
+            normalize_path("D:\\a\\repo\\repo\\src\\x.py", &root),
+            "src/x.py"
+        );
+        assert_eq!(
+            normalize_path("/a/repo/repo/src/x.py", &root),
+            "/a/repo/repo/src/x.py"
+        );
     }
 
     #[test]

@@ -130,14 +130,28 @@ fn clean(p: &str) -> String {
 /// The part after a well-known CI checkout folder, if `f` is in one.
 fn strip_ci_prefix(f: &str) -> Option<&str> {
     // (prefix, number of folder names after it that belong to the checkout)
-    const CI: [(&str, usize); 6] = [
+    const CI: [(&str, usize); 8] = [
         ("/home/runner/work/", 2),
         ("/builds/", 2),
         ("/github/workspace/", 0),
         ("/workspace/", 0),
         ("/buildkite/builds/", 3),
         ("/var/lib/jenkins/workspace/", 1),
+        // GitHub's Windows runners: `D:\a\repo\repo\` (`/` by now).
+        ("/a/", 2),
+        // Self-hosted runners: `…/actions-runner/_work/repo/repo/`.
+        ("/actions-runner/_work/", 2),
     ];
+    // A Windows drive: `D:/a/…`, `C:/actions-runner/…`.
+    let b = f.as_bytes();
+    let f = if b.len() > 2 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'/' {
+        &f[2..]
+    } else if f.starts_with("/a/") {
+        // `/a/` is a runner's folder only on a Windows drive.
+        return None;
+    } else {
+        f
+    };
     for (prefix, skip) in CI {
         if let Some(mut rest) = f.strip_prefix(prefix) {
             for _ in 0..skip {

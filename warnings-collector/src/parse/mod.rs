@@ -140,6 +140,136 @@ pub(crate) fn number(s: &str) -> Option<u32> {
     s.parse().ok()
 }
 
+/// Where a file's path starts in what a log prints before `:LINE:`, and
+/// the test a runner printed in front of it, if any:
+/// - pytest -v -s: `tests/test_a.py::test_x /abs/mod.py` (the node id,
+///   then the path);
+/// - minitest -v: `LegacyTest#test_seed = /abs/legacy.rb` or a relative
+///   path;
+/// - Gradle: a task path glued to the file, `:app:compileJava/abs/A.java`;
+/// - anything else before an absolute path (`=`, a word, a prompt): the
+///   path starts at the first `/` or `X:\` that follows a blank or `=`.
+///
+/// A path that itself starts absolute is kept whole, blanks included; a
+/// relative one is cut only after a runner's prefix it recognises, so a
+/// relative path with blanks is never split.
+pub(crate) fn path_start(s: &str) -> (Option<&str>, &str) {
+    let s = s.trim_start();
+    if starts_absolute(s) {
+        return (None, s);
+    }
+    // pytest's node id: `path.py::name[params] `.
+    if let Some(i) = s.find("::")
+        && s[..i].ends_with(".py")
+        && !s[..i].contains(char::is_whitespace)
+        && let Some(end) = node_id_end(s)
+    {
+        let rest = s[end..].trim_start();
+        if !rest.is_empty() {
+            return (Some(&s[..end]), rest);
+        }
+    }
+    // minitest -v: `Class#test_name = `.
+    if let Some((name, rest)) = s.split_once(" = ")
+        && let Some((class, method)) = name.split_once('#')
+        && class.starts_with(|c: char| c.is_ascii_uppercase())
+        && !name.contains(char::is_whitespace)
+        && !method.is_empty()
+    {
+        return (Some(name), rest.trim_start());
+    }
+    // A Gradle task path glued to an absolute path.
+    if s.starts_with(':') {
+        let task = s
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'-' | b'_' | b'.'))
+            .count();
+        if task > 1 && starts_absolute(&s[task..]) {
+            return (None, &s[task..]);
+        }
+    }
+    // The first absolute path after a blank or `=`.
+    let b = s.as_bytes();
+    for i in 1..b.len() {
+        if matches!(b[i - 1], b' ' | b'\t' | b'=') && starts_absolute(&s[i..]) {
+            return (None, &s[i..]);
+        }
+    }
+    (None, s)
+}
+
+/// `/…`, `X:\…` or `X:/…`.
+fn starts_absolute(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.first() == Some(&b'/')
+        || (b.len() >= 3
+            && b[0].is_ascii_alphabetic()
+            && b[1] == b':'
+            && matches!(b[2], b'\\' | b'/'))
+}
+
+/// The end of the pytest node id `s` starts with: its first blank outside
+/// the `[…]` of parameters (which may hold blanks).
+fn node_id_end(s: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, c) in s.char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            c if c.is_whitespace() && depth == 0 => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `line` without ANSI escape sequences: colours (`ESC [ … m`), cursor
+/// moves and erasures (Gradle's rich console: `ESC [1A`, `ESC [2K`), OSC
+/// titles and links (`ESC ] … BEL` or `ESC ] … ESC \\`), and what a carriage
+/// return overwrote (the text after the last `\r` is what a terminal shows).
+pub(crate) fn strip_ansi(line: &str) -> String {
+    let line = match line.rfind('\r') {
+        Some(i) if i + 1 < line.len() => &line[i + 1..],
+        _ => line.trim_end_matches('\r'),
+    };
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\x1b' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            // CSI: parameters and intermediates, then one final byte.
+            Some('[') => {
+                for c in chars.by_ref() {
+                    if ('\x40'..='\x7e').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            // OSC: up to BEL or ESC \.
+            Some(']') => {
+                while let Some(c) = chars.next() {
+                    if c == '\x07' {
+                        break;
+                    }
+                    if c == '\x1b' {
+                        chars.next_if_eq(&'\\');
+                        break;
+                    }
+                }
+            }
+            // A two-character sequence (`ESC 7`, `ESC (B` takes one more).
+            Some('(' | ')') => {
+                chars.next();
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// A line without the timestamp GitHub Actions puts before every line of a
 /// downloaded log (`2024-05-01T10:00:00.1234567Z `).
 pub fn strip_timestamp(line: &str) -> &str {
@@ -245,6 +375,15 @@ impl<'r> Driver<'r> {
                 .strip_suffix('\r')
                 .unwrap_or(&text[start..end]);
             let line = strip_timestamp(line);
+            // Colours and cursor moves out first: a path or a test id is
+            // then found where it starts.
+            let plain;
+            let line = if line.contains(['\x1b', '\r']) {
+                plain = strip_ansi(line);
+                plain.as_str()
+            } else {
+                line
+            };
             self.wanted.iter_mut().for_each(|w| *w = false);
             for m in self.each.find_overlapping_iter(line) {
                 self.wanted[self.owner[m.pattern().as_usize()]] = true;
@@ -486,6 +625,67 @@ mod tests {
         );
         assert_eq!(found.len(), 1);
         assert_eq!((found[0].file.as_str(), found[0].line), ("x.rb", Some(1)));
+    }
+
+    #[test]
+    fn a_path_is_found_where_it_starts() {
+        let cases: &[(&str, Option<&str>, &str)] = &[
+            ("/abs/my dir/a.py", None, "/abs/my dir/a.py"),
+            (
+                "tests/t.py::test_x /abs/m.py",
+                Some("tests/t.py::test_x"),
+                "/abs/m.py",
+            ),
+            (
+                "tests/t.py::test_p[a b] /abs/m.py",
+                Some("tests/t.py::test_p[a b]"),
+                "/abs/m.py",
+            ),
+            (
+                "tests/t.py::test_x D:\\a\\r\\m.py",
+                Some("tests/t.py::test_x"),
+                "D:\\a\\r\\m.py",
+            ),
+            (
+                "LegacyTest#test_seed = /abs/legacy.rb",
+                Some("LegacyTest#test_seed"),
+                "/abs/legacy.rb",
+            ),
+            (
+                "LegacyTest#test_seed = test/legacy.rb",
+                Some("LegacyTest#test_seed"),
+                "test/legacy.rb",
+            ),
+            (":app:compileJava/abs/A.java", None, "/abs/A.java"),
+            ("warning=/abs/a.rb", None, "/abs/a.rb"),
+            ("collecting ... /abs/a.py", None, "/abs/a.py"),
+            // Relative paths are never cut without a runner's prefix.
+            ("my dir/a.py", None, "my dir/a.py"),
+            ("src/a.py", None, "src/a.py"),
+        ];
+        for &(s, test, path) in cases {
+            assert_eq!(path_start(s), (test, path), "{s}");
+        }
+    }
+
+    #[test]
+    fn escape_sequences_and_overwritten_text_are_removed() {
+        assert_eq!(strip_ansi("\x1b[33mwarn\x1b[0m: x"), "warn: x");
+        // Gradle's rich console: cursor up, erase line, then the text.
+        assert_eq!(
+            strip_ansi("\x1b[1A\x1b[2K\x1b[1m> Task :app:compileJava\x1b[m"),
+            "> Task :app:compileJava"
+        );
+        assert_eq!(
+            strip_ansi("\x1b]8;;https://x\x07link\x1b]8;;\x1b\\ end"),
+            "link end"
+        );
+        assert_eq!(
+            strip_ansi("<====> 50% EXECUTING\r/abs/A.java:8: warning: x"),
+            "/abs/A.java:8: warning: x"
+        );
+        assert_eq!(strip_ansi("\x1b(Bplain"), "plain");
+        assert_eq!(strip_ansi("unterminated \x1b["), "unterminated ");
     }
 
     #[test]

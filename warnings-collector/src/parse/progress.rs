@@ -3,9 +3,13 @@
 //! - Go: `=== RUN   TestName` (and `=== CONT`);
 //! - Maven Surefire: `Running com.example.FooTest` (also after `[INFO] `);
 //! - Gradle with test events: `com.example.FooTest > testBar STARTED`;
-//! - TAP (node --test, prove): `# Subtest: name`.
+//! - TAP (node --test, prove): `# Subtest: name`;
+//! - pytest -v: `tests/test_a.py::test_x ` (the node id, printed when the
+//!   test starts; with -s its output follows, on that line or the next);
+//! - minitest -v: `LegacyTest#test_seed = ` (then the output, then the
+//!   time and the result).
 //!
-//! Runners that print the name after the test (libtest, pytest -v, RSpec's
+//! Runners that print the name after the test (libtest, RSpec's
 //! documentation format) cannot attribute output this way and are not
 //! guessed at.
 
@@ -17,7 +21,15 @@ pub struct Progress;
 
 impl Recognizer for Progress {
     fn triggers(&self) -> &'static [&'static str] {
-        &["=== RUN", "=== CONT", "Running ", " STARTED", "# Subtest: "]
+        &[
+            "=== RUN",
+            "=== CONT",
+            "Running ",
+            " STARTED",
+            "# Subtest: ",
+            ".py::",
+            "#test_",
+        ]
     }
 
     fn line(&mut self, line: &str, _lineno: usize, ctx: &mut Context, _out: &mut Vec<Found>) {
@@ -52,10 +64,20 @@ fn test_of(line: &str) -> Option<&str> {
     {
         return Some(name.trim());
     }
-    t.trim_start()
-        .strip_prefix("# Subtest: ")
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
+    if let Some(name) = t.trim_start().strip_prefix("# Subtest: ") {
+        return Some(name.trim()).filter(|s| !s.is_empty());
+    }
+    // pytest -v and minitest -v: the id at the start of the line, then a
+    // blank (pytest) or ` = ` (minitest); a line of the warnings summary
+    // is a node id alone, and names a test no more than it did.
+    if !line.starts_with([' ', '\t'])
+        && (t.contains(".py::") || t.contains(" = "))
+        && let (Some(test), rest) = super::path_start(t)
+        && (t.contains(" = ") || !rest.is_empty())
+    {
+        return Some(test);
+    }
+    None
 }
 
 #[cfg(test)]
@@ -86,5 +108,27 @@ mod tests {
         );
         assert_eq!(test_of("    # Subtest: parses dates"), Some("parses dates"));
         assert_eq!(test_of("test foo ... ok"), None);
+        // pytest -v: with -s, the test's output follows its id.
+        assert_eq!(
+            test_of("tests/test_a.py::test_old calling old()"),
+            Some("tests/test_a.py::test_old")
+        );
+        assert_eq!(
+            test_of("tests/t.py::test_p[a b] PASSED"),
+            Some("tests/t.py::test_p[a b]")
+        );
+        // The summary's location lines are not progress.
+        assert_eq!(test_of("tests/test_a.py::test_old"), None);
+        assert_eq!(test_of("  tests/test_a.py::test_old x"), None);
+        // minitest -v.
+        assert_eq!(
+            test_of("LegacyTest#test_seed = 0.00 s = ."),
+            Some("LegacyTest#test_seed")
+        );
+        assert_eq!(
+            test_of("LegacyTest#test_seed = test/legacy_test.rb:6: warning: x"),
+            Some("LegacyTest#test_seed")
+        );
+        assert_eq!(test_of("total#test_x = 3"), None);
     }
 }

@@ -231,6 +231,8 @@ fn parse(s: &str) -> Option<Parsed<'_>> {
                 None => (None, file),
             };
             let file = file.strip_prefix("WARNING:py.warnings:").unwrap_or(file);
+            // pytest -v -s prints the node id before the path.
+            let (_, file) = super::path_start(file);
             let file = strip_progress_marks(file.trim_start());
             if !file.is_empty() {
                 return Some(Parsed {

@@ -75,6 +75,8 @@ fn parse(line: &str) -> Option<Parsed<'_>> {
     let (head, message) = line.split_once(": warning: ")?;
     let (file, num) = head.rsplit_once(':')?;
     let line = number(num)?;
+    // minitest -v prints the test's name before the path.
+    let (_, file) = super::path_start(file);
     let file = strip_progress_marks(file.trim_start());
     is_ruby_source(file).then_some(Parsed {
         file,

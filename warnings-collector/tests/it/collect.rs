@@ -1334,3 +1334,193 @@ fn folded_counts_are_counted_not_capped() {
         read(d, "b.json")
     );
 }
+
+/// The shop repository the real runner logs of `fixtures/warnings/python`
+/// (pytest 8.3.5) and `fixtures/warnings/ruby` (minitest 5.15.0) came
+/// from, at `/home/runner/work/shop/shop`, with its owners.
+fn shop() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("CODEOWNERS"),
+        "* @shop/everyone\n/tests/ @shop/qa\n/src/shop/ @shop/python\n/lib/ @shop/ruby\n/test/ @shop/ruby\n",
+    )
+    .unwrap();
+    dir
+}
+
+fn fixture(path: &str) -> String {
+    format!("{}/../fixtures/warnings/{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// (file, line, count, owners, tests) of each warning `collect` reads.
+fn rows(d: &Path, log: &str) -> Vec<(String, u64, u64, String, Vec<String>)> {
+    let (code, v, err) = collect_json(d, &[&fixture(log), "--codeowners", "CODEOWNERS"]);
+    assert_eq!(code, Some(0), "{log}: {err}");
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            let strs = |k: &str| -> Vec<String> {
+                w[k].as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|t| t.as_str().unwrap().to_owned())
+                    .collect()
+            };
+            (
+                w["file"].as_str().unwrap().to_owned(),
+                w["line"].as_u64().unwrap(),
+                w["count"].as_u64().unwrap(),
+                strs("owners").join(" "),
+                strs("tests"),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn pytest_v_s_names_the_file_the_team_and_the_test() {
+    let dir = shop();
+    let d = dir.path();
+    let many: Vec<String> = (0..12)
+        .map(|i| format!("tests/test_many.py::test_many[{i}]"))
+        .collect();
+    let mut many_sorted = many.clone();
+    many_sorted.sort();
+    let s = |v: &[&str]| v.iter().map(|t| (*t).to_owned()).collect::<Vec<_>>();
+    // With pytest's warnings plugin off (`-p no:warnings`), each warning
+    // is printed where it happens: after the node id on its line
+    // (`tests/test_a.py::test_price /home/…/test_a.py:12: FutureWarning`)
+    // or on the next line.
+    for log in [
+        "python/pytest-8.3.5-v-s-no-warnings-plugin.log",
+        "python/pytest-8.3.5-v-s-no-warnings-plugin-hostedtoolcache.log",
+        "python/derived-windows-pytest-8.3.5-v-s-no-warnings-plugin.log",
+    ] {
+        let got = rows(d, log);
+        assert_eq!(got.len(), 5, "{log}: {got:?}");
+        assert!(
+            got[0].0.ends_with("site-packages/legacylib/__init__.py"),
+            "{log}: {got:?}"
+        );
+        assert_eq!(
+            (got[0].1, got[0].3.as_str()),
+            (5, ""),
+            "{log}: outside the repository: no team"
+        );
+        assert_eq!(got[0].4, s(&["tests/test_b.py::test_connect"]), "{log}");
+        assert_eq!(
+            got[1..],
+            [
+                ("tests/test_a.py".into(), 1, 1, "@shop/qa".into(), vec![]),
+                (
+                    "tests/test_a.py".into(),
+                    8,
+                    1,
+                    "@shop/qa".into(),
+                    s(&["tests/test_a.py::test_old"])
+                ),
+                (
+                    "tests/test_a.py".into(),
+                    12,
+                    1,
+                    "@shop/qa".into(),
+                    s(&["tests/test_a.py::test_price"])
+                ),
+                (
+                    "tests/test_many.py".into(),
+                    8,
+                    12,
+                    "@shop/qa".into(),
+                    many_sorted.clone()
+                ),
+            ],
+            "{log}"
+        );
+    }
+    // With the plugin on, from its summary: the folded group's file is its
+    // test suite.
+    for log in [
+        "python/pytest-8.3.5-v-s.log",
+        "python/pytest-8.3.5-v-s-hostedtoolcache.log",
+    ] {
+        let got = rows(d, log);
+        assert_eq!(got.len(), 5, "{log}: {got:?}");
+        assert_eq!(
+            got[4],
+            (
+                "tests/test_many.py".into(),
+                8,
+                12,
+                "@shop/qa".into(),
+                s(&["tests/test_many.py"])
+            )
+        );
+    }
+}
+
+#[test]
+fn minitest_v_names_the_file_the_team_and_the_test() {
+    let dir = shop();
+    let d = dir.path();
+    for log in [
+        "ruby/ruby-3.1.2-minitest-5.15.0-v.log",
+        "ruby/ruby-3.1.2-minitest-5.15.0-v-absolute.log",
+    ] {
+        assert_eq!(
+            rows(d, log),
+            [(
+                "test/legacy_test.rb".into(),
+                6,
+                1,
+                "@shop/ruby".into(),
+                vec!["LegacyTest#test_seed".to_owned()]
+            )],
+            "{log}"
+        );
+    }
+}
+
+#[test]
+fn a_baseline_of_one_machine_holds_on_every_other() {
+    let dir = shop();
+    let d = dir.path();
+    // Written on a laptop (a virtualenv under /tmp), checked in Linux CI
+    // (/opt/hostedtoolcache) and on a Windows runner (D:\a\…, C:\
+    // hostedtoolcache\…, CRLF): the same fingerprints.
+    let local = fixture("python/pytest-8.3.5-v-s-no-warnings-plugin.log");
+    let o = run(d, &["baseline", "write", "b.json", &local]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let b = read(d, "b.json");
+    assert!(
+        b.contains("\"file\":\"site-packages/legacylib/__init__.py\""),
+        "{b}"
+    );
+    for log in [
+        "python/pytest-8.3.5-v-s-no-warnings-plugin-hostedtoolcache.log",
+        "python/derived-windows-pytest-8.3.5-v-s-no-warnings-plugin.log",
+        "python/pytest-8.3.5-v-s.log",
+        "python/pytest-8.3.5-v-s-hostedtoolcache.log",
+    ] {
+        let o = run(
+            d,
+            &[
+                "check",
+                "--baseline",
+                "b.json",
+                &fixture(log),
+                "--format",
+                "json",
+            ],
+        );
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{log}: {}{}",
+            stdout(&o),
+            stderr(&o)
+        );
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["fixed"], json!([]), "{log}: {v}");
+    }
+}
