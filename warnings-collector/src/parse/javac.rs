@@ -50,6 +50,9 @@ fn parse(line: &str) -> Option<(&str, u32, &str)> {
     if !file.ends_with(".java") || file.starts_with(char::is_whitespace) {
         return None;
     }
+    // Gradle's plain console glues the task to the first warning's path:
+    // `:compileJava/home/…/B.java:5: warning: …`.
+    let (_, file) = super::path_start(file);
     let message = message.trim();
     if message.is_empty() {
         return None;

@@ -113,6 +113,7 @@ fn kotlinc_form(line: &str) -> Option<Parsed<'_>> {
     if !file.ends_with(".kt") && !file.ends_with(".kts") {
         return None;
     }
+    let (_, file) = super::path_start(file);
     Some(Parsed {
         file,
         uri: false,

@@ -1342,7 +1342,7 @@ fn shop() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("CODEOWNERS"),
-        "* @shop/everyone\n/tests/ @shop/qa\n/src/shop/ @shop/python\n/lib/ @shop/ruby\n/test/ @shop/ruby\n",
+        "* @shop/everyone\n/tests/ @shop/qa\n/src/shop/ @shop/python\n/lib/ @shop/ruby\n/test/ @shop/ruby\n/src/main/java/ @shop/java\n",
     )
     .unwrap();
     dir
@@ -1522,5 +1522,28 @@ fn a_baseline_of_one_machine_holds_on_every_other() {
         );
         let v: Value = serde_json::from_slice(&o.stdout).unwrap();
         assert_eq!(v["fixed"], json!([]), "{log}: {v}");
+    }
+}
+
+#[test]
+fn gradle_plain_and_rich_console_name_the_file_and_the_team() {
+    let dir = shop();
+    let d = dir.path();
+    let java = |file: &str, line| (file.to_owned(), line, 1, "@shop/java".to_owned(), vec![]);
+    // Plain: the task glued to the first path (`:compileJava/home/…`);
+    // rich: colours, cursor moves and erasures around the same lines.
+    for log in [
+        "gradle/gradle-4.4.1-openjdk-17-plain.log",
+        "gradle/gradle-4.4.1-openjdk-17-rich.log",
+    ] {
+        assert_eq!(
+            rows(d, log),
+            [
+                java("src/main/java/shop/A.java", 8),
+                java("src/main/java/shop/B.java", 5),
+                java("src/main/java/shop/B.java", 5),
+            ],
+            "{log}"
+        );
     }
 }
