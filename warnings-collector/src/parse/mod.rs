@@ -19,6 +19,7 @@ pub mod gradle;
 pub mod javac;
 pub mod jsonl;
 pub mod junit;
+pub mod jvm;
 pub mod kotlin;
 pub mod maven;
 pub mod node;
@@ -43,6 +44,9 @@ pub enum LogFormat {
     Gradle,
     Cargo,
     Go,
+    // The JVM's run-time deprecation warnings (also read with javac,
+    // maven, kotlin and gradle).
+    Jvm,
 }
 
 /// State shared by the recognisers of one log.
@@ -105,6 +109,13 @@ pub fn recognizers(format: LogFormat) -> Vec<Box<dyn Recognizer>> {
     }
     if want(F::Cargo) {
         all.push(Box::new(cargo::CargoJson::default()));
+        all.push(Box::new(cargo::CargoHuman::default()));
+    }
+    if [F::Jvm, F::Javac, F::Maven, F::Kotlin, F::Gradle]
+        .iter()
+        .any(|&f| want(f))
+    {
+        all.push(Box::new(jvm::Jvm::default()));
     }
     if want(F::Go) {
         all.push(Box::new(go::Go::default()));
