@@ -10,7 +10,7 @@
 //! mapping changed files to packages is the caller's job.
 
 use cli_support::one_line;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -18,6 +18,7 @@ use anyhow::{Result, anyhow, bail};
 use depgraph::{Dep, GraphBuilder, Module, ModuleGraph};
 use determinator::Determinator;
 use determinator::rules::DeterminatorRules;
+use guppy::PackageId;
 use guppy::graph::cargo::{CargoOptions, CargoSet};
 use guppy::graph::feature::{FeatureSet, StandardFeatures};
 use guppy::graph::summaries::diff::SummaryDiffStatus;
@@ -55,6 +56,34 @@ pub struct Package {
     /// the package's own test, bench and example targets compile their
     /// files, so a change there affects no package that depends on it.
     pub own_test_dirs: Vec<String>,
+}
+
+/// A package under the workspace root that is no workspace member: a path
+/// dependency `exclude`d from the workspace or vendored (`vendor/x`), a
+/// `[patch]` with a path. It owns the files below its folder like a member
+/// (the deepest package wins), and a change there marks the members that
+/// build it. Only one that some member builds is listed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocalPackage {
+    /// Its folder, its target files outside it and its build script, as a
+    /// member's; no test binaries, no own-tests folders (no member's tests
+    /// are its tests).
+    pub package: Package,
+    /// The members that build it, directly or through other packages that
+    /// are no members, each with how; sorted by name.
+    pub dependents: Vec<LocalDependent>,
+}
+
+/// A member that builds a [`LocalPackage`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocalDependent {
+    pub member: String,
+    /// Only through dev-dependencies: its tests build the package, its lib
+    /// and bins do not.
+    pub dev: bool,
+    /// Only through an optional dependency: the member's feature that turns
+    /// it on.
+    pub feature: Option<String>,
 }
 
 /// A workspace member whose build differs between base and head although
@@ -98,6 +127,9 @@ pub struct Comparison {
     /// Edges that only an optional dependency brings, `(dependent,
     /// dependency)`, with the dependent's feature that turns it on.
     pub edge_features: BTreeMap<(String, String), String>,
+    /// The local packages at head that are no members (see
+    /// [`LocalPackage`]), sorted by name and folder.
+    pub locals: Vec<LocalPackage>,
     /// The package graph at head, for questions asked later
     /// ([`Comparison::members_using`]).
     pub head: PackageGraph,
@@ -188,22 +220,32 @@ pub(crate) fn compare(
         )
     })?;
 
+    // Path packages that are no members, under the root (one elsewhere on
+    // disk has no file in the repository).
+    let local_metadata: Vec<(PackageMetadata<'_>, String)> = head
+        .packages()
+        .filter(|p| !p.in_workspace() && p.source().is_path())
+        .filter_map(|p| Some((p, relative_dir(p, head_root).ok()?)))
+        .collect();
+    let local_dirs: Vec<&str> = local_metadata.iter().map(|(_, d)| d.as_str()).collect();
     let packages = head
         .workspace()
         .iter_by_name()
-        .map(|(_, p)| package(p, head_root))
+        .map(|(_, p)| package(p, head_root, &local_dirs))
         .collect::<Result<Vec<_>>>()?;
     let head_workspace = head.workspace();
     let removed = base
         .workspace()
         .iter_by_name()
         .filter(|(name, _)| !head_workspace.contains_name(name))
-        .map(|(_, p)| package(p, base_root))
+        .map(|(_, p)| package(p, base_root, &[]))
         .collect::<Result<Vec<_>>>()?;
 
     let features = Features::of_metadata(head_json);
+    let deps = dependencies(&head, &features);
+    let locals = local_packages(&local_metadata, &local_dirs, head_root, &deps)?;
     let (graphs, build_changed) = rayon::join(
-        || module_graph(&head, &features, &packages),
+        || module_graph(&deps, &packages),
         || build_changed(&base, &head),
     );
     let (graph, extra_dependents, edge_features, dev_edges) = graphs?;
@@ -214,12 +256,58 @@ pub(crate) fn compare(
         extra_dependents,
         edge_features,
         dev_edges,
+        locals,
         head,
         build_changed: build_changed?,
     })
 }
 
+/// The [`LocalPackage`]s: the path packages that are no members, with the
+/// members that build them; one no member builds is left out.
+fn local_packages(
+    metadata: &[(PackageMetadata<'_>, String)],
+    dirs: &[&str],
+    root: &Path,
+    deps: &Dependencies<'_>,
+) -> Result<Vec<LocalPackage>> {
+    let mut locals = Vec::new();
+    for (p, _) in metadata {
+        let mut package = package(*p, root, dirs)?;
+        package.test_binaries.clear();
+        package.own_test_dirs.clear();
+        let dependents: Vec<LocalDependent> = deps
+            .locals
+            .iter()
+            .filter_map(|(&member, reached)| {
+                let reach = reached.get(p.id())?;
+                Some(LocalDependent {
+                    member: member.to_owned(),
+                    dev: reach.dev_only,
+                    feature: reach.feature.map(str::to_owned),
+                })
+            })
+            .collect();
+        if !dependents.is_empty() {
+            locals.push(LocalPackage {
+                package,
+                dependents,
+            });
+        }
+    }
+    locals
+        .sort_by(|a, b| (&a.package.name, &a.package.dir).cmp(&(&b.package.name, &b.package.dir)));
+    Ok(locals)
+}
+
 impl Comparison {
+    /// The members and the local packages that are no members: every
+    /// package whose files are in the repository, for finding what their
+    /// sources compile in.
+    pub fn sources(&self) -> Vec<Package> {
+        let locals = self.locals.iter().map(|l| l.package.clone());
+        self.packages.iter().cloned().chain(locals).collect()
+    }
+
     /// The members that build (at head, with all features) a package of
     /// one of these names, themselves included.
     pub fn members_using(&self, names: &BTreeSet<String>) -> BTreeSet<String> {
@@ -241,7 +329,11 @@ impl Comparison {
     }
 }
 
-fn package(p: PackageMetadata<'_>, root: &Path) -> Result<Package> {
+/// A package's files. `nested`: the folders of the local packages that are
+/// no members; a target of this package inside one that is deeper than its
+/// own folder is listed with the paths outside it, so that it stays this
+/// package's although the deeper package owns the folder.
+fn package(p: PackageMetadata<'_>, root: &Path, nested: &[&str]) -> Result<Package> {
     let mut test_binaries: Vec<String> = p
         .build_targets()
         .filter(|t| t.test_by_default())
@@ -263,7 +355,10 @@ fn package(p: PackageMetadata<'_>, root: &Path) -> Result<Package> {
     let mut outside_paths: Vec<String> = p
         .build_targets()
         .filter_map(|t| relative_to(t.path().as_std_path(), root))
-        .filter(|f| !(dir.is_empty() || f.starts_with(&format!("{dir}/"))))
+        .filter(|f| {
+            let inside = |d: &str| d.is_empty() || f.starts_with(&format!("{d}/"));
+            !inside(&dir) || nested.iter().any(|d| d.len() > dir.len() && inside(d))
+        })
         .collect();
     outside_paths.sort();
     outside_paths.dedup();
@@ -369,22 +464,30 @@ struct Reach<'g> {
     feature: Option<&'g str>,
 }
 
-/// The members each member depends on, directly or through non-members,
-/// with how. Of a member every dependency counts, optional ones too (the
-/// graph is read with all features); of a non-member only what Cargo
-/// builds for it (normal and build dependencies: its dev-dependencies are
-/// never built).
-fn member_dependencies<'g>(
-    graph: &'g PackageGraph,
-    features: &'g Features,
-) -> BTreeMap<&'g str, BTreeMap<&'g str, Reach<'g>>> {
-    let mut all = BTreeMap::new();
+/// What each member builds: the members it depends on, directly or
+/// through non-members, and the local packages that are no members
+/// (directly or through other non-members), each with how.
+struct Dependencies<'g> {
+    members: BTreeMap<&'g str, BTreeMap<&'g str, Reach<'g>>>,
+    locals: BTreeMap<&'g str, HashMap<&'g PackageId, Reach<'g>>>,
+}
+
+/// The [`Dependencies`] of the members. Of a member every dependency
+/// counts, optional ones too (the graph is read with all features); of a
+/// non-member only what Cargo builds for it (normal and build
+/// dependencies: its dev-dependencies are never built).
+fn dependencies<'g>(graph: &'g PackageGraph, features: &'g Features) -> Dependencies<'g> {
+    let mut all = Dependencies {
+        members: BTreeMap::new(),
+        locals: BTreeMap::new(),
+    };
     for member in graph.workspace().iter() {
         let mut found: BTreeMap<&str, Reach<'_>> = BTreeMap::new();
+        let mut locals: HashMap<&PackageId, Reach<'_>> = HashMap::new();
         let mut seen = HashSet::new();
         let mut stack = Vec::new();
         // Required non-dev links first, then optional ones, then dev
-        // links: a member is listed with the strongest way it is reached,
+        // links: a package is listed with the strongest way it is reached,
         // and what a stronger way reaches needs no second walk.
         let mut links: Vec<_> = member
             .direct_links()
@@ -408,6 +511,9 @@ fn member_dependencies<'g>(
                 if !seen.insert(p.id()) {
                     continue;
                 }
+                if p.source().is_path() {
+                    locals.insert(p.id(), reach);
+                }
                 stack.extend(
                     p.direct_links()
                         .filter(|l| l.normal().is_present() || l.build().is_present())
@@ -415,7 +521,8 @@ fn member_dependencies<'g>(
                 );
             }
         }
-        all.insert(member.name(), found);
+        all.members.insert(member.name(), found);
+        all.locals.insert(member.name(), locals);
     }
     all
 }
@@ -476,19 +583,15 @@ impl Features {
 
 /// The module graph of the members, the dev edges left out of it because
 /// they would close a cycle, and the features that bring optional edges.
-fn module_graph(
-    graph: &PackageGraph,
-    features: &Features,
-    packages: &[Package],
-) -> Result<ModuleGraph3> {
-    let deps = member_dependencies(graph, features);
+fn module_graph(deps: &Dependencies<'_>, packages: &[Package]) -> Result<ModuleGraph3> {
+    let deps = &deps.members;
     // Normal and build dependencies cannot form a cycle (Cargo rejects
     // one); dev edges join one at a time, unless their dependency already
     // reaches their dependent.
     let mut kept: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     let mut dev_edges = Vec::new();
     let mut edge_features = BTreeMap::new();
-    for (&dependent, on) in &deps {
+    for (&dependent, on) in deps {
         let entry = kept.entry(dependent).or_default();
         for (&dependency, reach) in on {
             if let Some(feature) = reach.feature {
@@ -808,7 +911,8 @@ mod tests {
                 "app",
                 "0.1.0",
                 "[dependencies]\ncore = { path = \"crates/core\" }\n\n[workspace]\nresolver = \"2\"\n\
-                 members = [\"crates/*\"]\nexclude = [\"vendor/ext\", \"vendor/ext-dep\", \"vendor/bridge\"]\n",
+                 members = [\"crates/*\"]\n\
+                 exclude = [\"vendor/ext\", \"vendor/ext-dep\", \"vendor/bridge\", \"tests/support\"]\n",
             ),
         );
         write(root, "src/main.rs", "fn main() {}\n");
@@ -854,7 +958,18 @@ mod tests {
             "feat-user",
             &format!("[dependencies]\ncore = {{ path = \"../core\"{fast} }}\n"),
         );
-        lib("buildhelper", "");
+        // `support` is a local package inside app's own tests folder.
+        lib(
+            "buildhelper",
+            "[dependencies]\nsupport = { path = \"../../tests/support\" }\n",
+        );
+        write(
+            root,
+            "tests/support/Cargo.toml",
+            &manifest("support", "0.1.0", ""),
+        );
+        write(root, "tests/support/src/lib.rs", "\n");
+        write(root, "tests/common/mod.rs", "\n");
         // Reached only through features: `extra` turns `core` on; `helper`
         // is an optional dependency with its implicit feature.
         lib(
@@ -1121,6 +1236,147 @@ mod tests {
             .collect();
         // Members only: `dev-ext`'s dev-dependency `ext` is no member.
         assert_eq!(dev, [("cyc-b", "cyc-a"), ("dev-user", "core")]);
+    }
+
+    #[test]
+    fn local_packages_list_the_path_packages_no_member_is_and_who_builds_them() {
+        let f = &*FIXTURE;
+        let c = compare_fixture(&f.base, &f.head);
+        /// A member that builds it: name, dev only, the feature.
+        type By<'a> = (&'a str, bool, Option<&'a str>);
+        let locals: Vec<(&str, &str, Vec<By<'_>>)> = c
+            .locals
+            .iter()
+            .map(|l| {
+                let dependents = l
+                    .dependents
+                    .iter()
+                    .map(|d| (d.member.as_str(), d.dev, d.feature.as_deref()))
+                    .collect();
+                (l.package.name.as_str(), l.package.dir.as_str(), dependents)
+            })
+            .collect();
+        let through_ext = vec![
+            ("bridge-user", false, None),
+            ("dev-ext", true, None),
+            ("uses-ext", false, None),
+        ];
+        assert_eq!(
+            locals,
+            [
+                (
+                    "bridge",
+                    "vendor/bridge",
+                    vec![("bridge-user", false, None)]
+                ),
+                ("ext", "vendor/ext", through_ext.clone()),
+                ("ext-dep", "vendor/ext-dep", through_ext),
+                // Through members' edges (opt-user, dev-user -> buildhelper)
+                // the graph propagates; only the member that reaches it
+                // through no member is listed.
+                (
+                    "support",
+                    "tests/support",
+                    vec![("buildhelper", false, None)]
+                ),
+            ]
+        );
+        let support = &c.locals[3].package;
+        assert_eq!(support.test_binaries, Vec::<String>::new());
+        assert_eq!(support.own_test_dirs, Vec::<String>::new());
+        // Sources to scan: the members, then the local packages.
+        let sources = c.sources();
+        assert_eq!(sources.len(), c.packages.len() + 4);
+        assert_eq!(sources.last(), Some(&c.locals[3].package));
+        // At the base nothing depends on ext-dep: `cargo metadata` does
+        // not list it.
+        let base = compare_fixture(&f.head, &f.base);
+        let names: Vec<&str> = base
+            .locals
+            .iter()
+            .map(|l| l.package.name.as_str())
+            .collect();
+        assert_eq!(names, ["bridge", "ext", "support"]);
+    }
+
+    /// The selection for files changed in the fixture at head.
+    fn select_at_head(changed: &[&str]) -> crate::select::Selection {
+        let f = &*FIXTURE;
+        let c = compare_fixture(&f.head, &f.head);
+        let changed: Vec<String> = changed.iter().map(|s| (*s).to_owned()).collect();
+        crate::prepare::finish(
+            crate::prepare::GraphSource::Cargo(Box::new(c)),
+            &changed,
+            &crate::rules::Rules::default(),
+            None,
+            crate::prepare::Workspace::default(),
+            true,
+            None,
+        )
+        .unwrap()
+        .selection
+    }
+
+    #[test]
+    fn a_local_package_owns_its_folder_and_marks_the_members_that_build_it() {
+        // ext: uses-ext builds it, dev-ext's tests do, bridge-user through
+        // bridge (no member either); via-uses-ext through uses-ext. Not
+        // app, whose folder holds vendor/, and not on-dev-ext.
+        let through_ext = ["bridge-user", "dev-ext", "uses-ext", "via-uses-ext"];
+        for file in ["vendor/ext/src/lib.rs", "vendor/ext/Cargo.toml"] {
+            let s = select_at_head(&[file]);
+            assert!(!s.run_all, "{:?}", s.run_all_reason);
+            assert_eq!(s.affected, through_ext, "{file}");
+            assert_eq!(
+                s.reasons["uses-ext"].to_string(),
+                format!(
+                    "depends on ext, a local package that is not a workspace member, whose file {file} changed"
+                )
+            );
+            assert_eq!(
+                s.reasons["dev-ext"].to_string(),
+                format!(
+                    "depends on ext, a local package that is not a workspace member, whose file {file} changed \
+                     (a dev-dependency: its tests)"
+                )
+            );
+            assert_eq!(
+                s.reasons["bridge-user"].to_string(),
+                format!(
+                    "depends on ext, a local package that is not a workspace member, whose file {file} changed"
+                )
+            );
+        }
+        // ext-dep, reached through ext at head.
+        let s = select_at_head(&["vendor/ext-dep/src/lib.rs"]);
+        assert_eq!(s.affected, through_ext);
+        assert_eq!(
+            select_at_head(&["vendor/bridge/src/lib.rs"]).affected,
+            ["bridge-user"]
+        );
+
+        // support, inside app's tests/: not app's own tests, the members
+        // that build it. opt-user reaches buildhelper through a feature.
+        let s = select_at_head(&["tests/support/src/lib.rs"]);
+        assert_eq!(s.affected, ["buildhelper", "dev-user", "opt-user"]);
+        assert_eq!(
+            s.reasons["buildhelper"].to_string(),
+            "depends on support, a local package that is not a workspace member, whose file tests/support/src/lib.rs changed"
+        );
+        // The rest of tests/ is still app's own tests; vendor/ outside a
+        // package, app's.
+        let s = select_at_head(&["tests/common/mod.rs"]);
+        assert_eq!(s.affected, ["app"]);
+        assert_eq!(
+            s.reasons["app"].to_string(),
+            "changed file tests/common/mod.rs, which only its own tests compile"
+        );
+        let s = select_at_head(&["vendor/NOTES.txt"]);
+        assert_eq!(s.affected, ["app"]);
+        assert_eq!(
+            s.reasons["app"].to_string(),
+            "changed file vendor/NOTES.txt"
+        );
     }
 
     #[test]

@@ -84,8 +84,9 @@ pub(crate) struct Scanner {
     memo: HashMap<(Oid, String), Vec<Found>>,
 }
 
-/// The version of the on-disk cache's shape.
-const CACHE_VERSION: u32 = 1;
+/// The version of the on-disk cache's shape and meaning: 2 since the
+/// local packages that are no members are scanned as packages of their own.
+const CACHE_VERSION: u32 = 2;
 
 #[derive(Serialize, Deserialize)]
 struct CacheFile {

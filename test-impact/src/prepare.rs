@@ -282,11 +282,14 @@ pub fn prepare(args: &SelectArgs) -> Result<Prepared> {
     // last output under target/ says they watch.
     let compiled_in = match (&source, &repo, head) {
         (GraphSource::Cargo(c), Some(repo), Some(head)) => {
-            let mut found = Scanner::default().scan_commit(repo, head, &c.packages)?;
+            // The local packages too: what their sources compile in is
+            // theirs, not the member's whose folder holds them.
+            let sources = c.sources();
+            let mut found = Scanner::default().scan_commit(repo, head, &sources)?;
             if args.uncommitted {
-                compiled::scan_work_tree(&mut found, &root, &c.packages, &changed);
+                compiled::scan_work_tree(&mut found, &root, &sources, &changed);
             }
-            compiled::scan_build_outputs(&mut found, &root, &c.packages);
+            compiled::scan_build_outputs(&mut found, &root, &sources);
             Some(found)
         }
         _ => None,
@@ -401,6 +404,8 @@ pub fn finish(
     // Each member's folders that only its own tests compile, by name.
     let mut own_test_dirs: Vec<(String, String)> = Vec::new();
     let mut dev_edges: BTreeSet<(ModuleId, ModuleId)> = BTreeSet::new();
+    // The path packages that are no members: their folders and dependents.
+    let mut local_packages: Vec<cargo::LocalPackage> = Vec::new();
     let (graph, removed_pkgs, build_changed, extra_edges, edge_features) = match source {
         GraphSource::Native(g) => (g, Vec::new(), Vec::new(), Vec::new(), BTreeMap::new()),
         GraphSource::Cargo(c) => {
@@ -458,6 +463,7 @@ pub fn finish(
                 .iter()
                 .filter_map(|(a, b)| Some((graph.find(a)?, graph.find(b)?)))
                 .collect();
+            local_packages = c.locals;
             (graph, c.removed, build, extra, features)
         }
     };
@@ -498,9 +504,29 @@ pub fn finish(
             .map(|(i, p)| (ModuleId(i as u32), p.dir.as_str())),
     );
     let removed: Vec<String> = removed_pkgs.iter().map(|p| p.name.clone()).collect();
+    let locals = select::Locals {
+        index: PathIndex::new(local_packages.iter().enumerate().flat_map(|(i, l)| {
+            let id = ModuleId(i as u32);
+            std::iter::once(l.package.dir.as_str())
+                .chain(l.package.outside_paths.iter().map(String::as_str))
+                .map(move |p| (id, p))
+        })),
+        packages: local_packages
+            .iter()
+            .map(|l| select::Local {
+                name: l.package.name.clone(),
+                dependents: l
+                    .dependents
+                    .iter()
+                    .filter_map(|d| Some((graph.find(&d.member)?, d.feature.clone(), d.dev)))
+                    .collect(),
+            })
+            .collect(),
+    };
     let input = Input {
         graph: &graph,
         index: &index,
+        locals: (!locals.packages.is_empty()).then_some(&locals),
         own_tests: (!own_tests.is_empty()).then_some(&own_tests),
         removed_index: (!removed.is_empty()).then_some((&removed_index, removed.as_slice())),
         extra_edges: &extra_edges,

@@ -3,8 +3,11 @@
 //!
 //! 1. Each changed file goes through the path rules (config first, then
 //!    built-in), then to the module that owns it (the most specific path).
-//!    A file that no module owns and no rule matched marks everything: the
-//!    safe default, reported as `run_all_reason`.
+//!    A package that owns files but is no module (a Cargo path dependency
+//!    that is not a workspace member) competes for them like a module, and
+//!    a file it owns marks the modules that build it. A file that no
+//!    package owns and no rule matched marks everything: the safe default,
+//!    reported as `run_all_reason`.
 //! 2. Modules whose build changed without a file of theirs changing (a
 //!    Cargo.lock bump, a feature change) are marked with that reason.
 //! 3. Everything that depends on a marked module, transitively, is marked
@@ -64,6 +67,21 @@ pub enum Reason {
     /// A changed file that it compiles in (`include_str!`, `#[path]`, a
     /// build script's `rerun-if-changed`), whatever the rules say of it.
     CompiledIn { path: String, how: String },
+    /// It builds `package`, a local package that is no module (a Cargo path
+    /// dependency that is not a workspace member), directly or through
+    /// other such packages, and `path` changed in that package's folder or,
+    /// with `how`, is a file the package compiles in. `feature` and `dev`
+    /// as for [`Reason::Dependency`].
+    LocalPackage {
+        package: String,
+        path: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        how: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        feature: Option<String>,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        dev: bool,
+    },
     /// Everything is selected (see `run_all_reason`).
     RunAll,
 }
@@ -105,6 +123,27 @@ impl std::fmt::Display for Reason {
             Reason::Build { why } => write!(f, "build changed: {why}"),
             Reason::Manifest { why } => write!(f, "root Cargo.toml: {why}"),
             Reason::CompiledIn { path, how } => write!(f, "compiles in {path} ({how})"),
+            Reason::LocalPackage {
+                package,
+                path,
+                how,
+                feature,
+                dev,
+            } => {
+                write!(
+                    f,
+                    "depends on {package}, a local package that is not a workspace member, "
+                )?;
+                match how {
+                    None => write!(f, "whose file {path} changed")?,
+                    Some(how) => write!(f, "which compiles in {path} ({how})")?,
+                }
+                match (feature, dev) {
+                    (Some(feature), _) => write!(f, " (optional, feature `{feature}`)"),
+                    (None, true) => f.write_str(" (a dev-dependency: its tests)"),
+                    (None, false) => Ok(()),
+                }
+            }
             Reason::RunAll => f.write_str("everything is selected"),
         }
     }
@@ -122,7 +161,34 @@ impl Reason {
                     ..
                 }
                 | Reason::Dependency { dev: true, .. }
+                | Reason::LocalPackage { dev: true, .. }
         )
+    }
+}
+
+/// Packages that own files but are no modules (a Cargo workspace's path
+/// packages that are not members): a change in one marks the modules that
+/// build it.
+#[derive(Debug, Default)]
+pub(crate) struct Locals {
+    /// Their folders and target files; an id is an index in `packages`.
+    pub index: PathIndex,
+    pub packages: Vec<Local>,
+}
+
+/// A package of [`Locals`].
+#[derive(Debug)]
+pub(crate) struct Local {
+    pub name: String,
+    /// The modules that build it: `(module, feature, dev)`, as the edges of
+    /// [`Input::edge_features`] and [`Input::dev_edges`] say them.
+    pub dependents: Vec<(ModuleId, Option<String>, bool)>,
+}
+
+impl Locals {
+    /// The local package named `name`.
+    fn find(&self, name: &str) -> Option<&Local> {
+        self.packages.iter().find(|l| l.name == name)
     }
 }
 
@@ -131,6 +197,10 @@ pub(crate) struct Input<'a> {
     pub graph: &'a ModuleGraph,
     /// Owners of paths at head.
     pub index: &'a PathIndex,
+    /// Packages that own paths at head but are no modules. The deepest
+    /// owner wins, a module or one of these; a target file a package lists
+    /// inside another's folder belongs to both.
+    pub locals: Option<&'a Locals>,
     /// Folders whose files only their module's own tests compile (a Cargo
     /// package's `tests/`, `benches/`, `examples/`), by module.
     pub own_tests: Option<&'a PathIndex>,
@@ -208,6 +278,9 @@ pub(crate) fn select(changed: &[String], input: &Input<'_>) -> Selection {
                         how: how.to_owned(),
                     },
                 ));
+            } else if let Some(local) = input.locals.and_then(|l| l.find(module)) {
+                marked = true;
+                seeds.extend(local_seeds(local, file, Some(how)));
             }
         }
         let compiled = marked;
@@ -254,7 +327,19 @@ pub(crate) fn select(changed: &[String], input: &Input<'_>) -> Selection {
             }
             continue;
         }
-        if let Some((_, ids)) = input.index.owner(file) {
+        let module_owner = input.index.owner(file);
+        let local_owner = input.locals.and_then(|l| Some((l, l.index.owner(file)?)));
+        // The deeper owner wins; an exact match is a target file its
+        // package lists, which the other keeps too.
+        let exact = depgraph::paths::normalize(file);
+        let (modules_own, locals_own) = match (module_owner, local_owner) {
+            (Some((m, _)), Some((_, (l, _)))) => (
+                m.len() >= l.len() || l == exact,
+                l.len() >= m.len() || m == exact,
+            ),
+            (m, l) => (m.is_some(), l.is_some()),
+        };
+        if let (true, Some((_, ids))) = (modules_own, module_owner) {
             let own_tests = input
                 .own_tests
                 .and_then(|o| o.owner(file))
@@ -267,6 +352,13 @@ pub(crate) fn select(changed: &[String], input: &Input<'_>) -> Selection {
                     (id, Reason::File { path })
                 });
             }
+        }
+        if let (true, Some((locals, (_, ids)))) = (locals_own, local_owner) {
+            for &i in ids {
+                seeds.extend(local_seeds(&locals.packages[i.index()], file, None));
+            }
+        }
+        if modules_own || locals_own {
             continue;
         }
         if compiled {
@@ -409,6 +501,27 @@ pub(crate) fn select(changed: &[String], input: &Input<'_>) -> Selection {
     sel
 }
 
+/// The modules a change to `file` in a local package marks, with why:
+/// `how` it is compiled in, if it is not a file of the package's folder.
+fn local_seeds<'l>(
+    local: &'l Local,
+    file: &'l str,
+    how: Option<&'l str>,
+) -> impl Iterator<Item = (ModuleId, Reason)> + 'l {
+    local.dependents.iter().map(move |(id, feature, dev)| {
+        (
+            *id,
+            Reason::LocalPackage {
+                package: local.name.clone(),
+                path: file.to_owned(),
+                how: how.map(str::to_owned),
+                feature: feature.clone(),
+                dev: *dev,
+            },
+        )
+    })
+}
+
 /// The chain that made `name` affected, from the change to `name`: each
 /// step a module and the reason it was marked. `None` when `name` is not
 /// affected.
@@ -442,6 +555,11 @@ mod tests {
     /// core <- lib <- app; core <- util; docs-site alone; proto (paths in
     /// two folders) <- lib.
     fn graph() -> ModuleGraph {
+        graph_with(&[])
+    }
+
+    /// [`graph`], lib with these paths besides its folder.
+    fn graph_with(lib_paths: &[&str]) -> ModuleGraph {
         let mut b = GraphBuilder::new();
         let m = |name: &str, path: &str, tests: &[&str]| {
             let mut m = Module::new(name, 0.0);
@@ -450,10 +568,9 @@ mod tests {
             m
         };
         b.add(m("core", "libs/core", &["core_test"]), vec![]);
-        b.add(
-            m("lib", "libs/lib", &["lib_test"]),
-            vec![Dep::full("core"), Dep::full("proto")],
-        );
+        let mut lib = m("lib", "libs/lib", &["lib_test"]);
+        lib.paths = lib_paths.iter().map(|p| (*p).to_owned()).collect();
+        b.add(lib, vec![Dep::full("core"), Dep::full("proto")]);
         b.add(
             m("app", "apps/app", &["app_e2e", "lib_test"]),
             vec![Dep::full("lib")],
@@ -482,6 +599,7 @@ mod tests {
         let input = Input {
             graph: &g,
             index: &index,
+            locals: None,
             own_tests: None,
             removed_index: None,
             extra_edges: &[],
@@ -527,6 +645,7 @@ mod tests {
                 &Input {
                     graph: &g,
                     index: &index,
+                    locals: None,
                     own_tests: None,
                     removed_index: None,
                     extra_edges: &[],
@@ -730,6 +849,7 @@ mod tests {
             &Input {
                 graph: &g,
                 index: &index,
+                locals: None,
                 own_tests: Some(&own),
                 removed_index: None,
                 extra_edges: &[],
@@ -824,6 +944,125 @@ mod tests {
         assert_eq!(s.affected, ["app", "core", "lib", "util"]);
     }
 
+    /// Two local packages that are no modules: `vend` inside lib's folder
+    /// (lib builds it, site's tests do; it also lists a target file in
+    /// core's folder, and lib one in vend's), `helper` inside core's own
+    /// tests (util builds it through its feature `extra`).
+    fn run_locals(changed: &[&str], compiled: Option<&CompiledIn>) -> Selection {
+        let g = graph_with(&["libs/lib/vendor/vend/lib_test.rs"]);
+        let id = |n: &str| g.find(n).unwrap();
+        let index = PathIndex::of_graph(&g);
+        let own = PathIndex::new([(id("core"), "libs/core/tests")]);
+        let locals = Locals {
+            index: PathIndex::new([
+                (ModuleId(0), "libs/lib/vendor/vend"),
+                (ModuleId(0), "libs/core/shared.rs"),
+                (ModuleId(1), "libs/core/tests/helper"),
+            ]),
+            packages: vec![
+                Local {
+                    name: "vend".into(),
+                    dependents: vec![(id("lib"), None, false), (id("site"), None, true)],
+                },
+                Local {
+                    name: "helper".into(),
+                    dependents: vec![(id("util"), Some("extra".into()), false)],
+                },
+            ],
+        };
+        let rules = Rules::default();
+        let changed: Vec<String> = changed.iter().map(|s| (*s).to_owned()).collect();
+        select(
+            &changed,
+            &Input {
+                graph: &g,
+                index: &index,
+                locals: Some(&locals),
+                own_tests: Some(&own),
+                removed_index: None,
+                extra_edges: &[],
+                edge_features: &BTreeMap::new(),
+                dev_edges: &BTreeSet::new(),
+                rules: &rules,
+                graph_files: &[],
+                build_changed: vec![],
+                seeds: vec![],
+                compiled_in: compiled,
+                run_all: None,
+            },
+        )
+    }
+
+    #[test]
+    fn a_local_package_owns_its_folder_and_marks_what_builds_it() {
+        // The deepest owner is vend: lib and what depends on it, site's
+        // tests; the folder's enclosing module only as one of those.
+        let s = run_locals(&["libs/lib/vendor/vend/src/x.rs"], None);
+        assert!(!s.run_all);
+        assert_eq!(s.affected, ["app", "lib", "site"]);
+        assert_eq!(
+            s.reasons["lib"],
+            Reason::LocalPackage {
+                package: "vend".into(),
+                path: "libs/lib/vendor/vend/src/x.rs".into(),
+                how: None,
+                feature: None,
+                dev: false,
+            }
+        );
+        assert_eq!(
+            s.reasons["site"].to_string(),
+            "depends on vend, a local package that is not a workspace member, \
+             whose file libs/lib/vendor/vend/src/x.rs changed (a dev-dependency: its tests)"
+        );
+        let chain = explain(&s, "app").unwrap();
+        let names: Vec<&str> = chain.iter().map(|(m, _)| *m).collect();
+        assert_eq!(names, ["lib", "app"]);
+
+        // Inside core's own tests folder: helper's, not core's tests.
+        let s = run_locals(&["libs/core/tests/helper/src/lib.rs"], None);
+        assert_eq!(s.affected, ["util"]);
+        assert_eq!(
+            s.reasons["util"].to_string(),
+            "depends on helper, a local package that is not a workspace member, \
+             whose file libs/core/tests/helper/src/lib.rs changed (optional, feature `extra`)"
+        );
+        let s = run_locals(&["libs/core/tests/it.rs"], None);
+        assert_eq!(s.affected, ["core"]);
+        assert!(matches!(s.reasons["core"], Reason::OwnTests { .. }));
+
+        // A target file listed inside another package's folder belongs to
+        // both: lib's test in vend's folder, vend's file in core's.
+        let s = run_locals(&["libs/lib/vendor/vend/lib_test.rs"], None);
+        assert_eq!(s.affected, ["app", "lib", "site"]);
+        assert!(matches!(s.reasons["lib"], Reason::File { .. }));
+        let s = run_locals(&["libs/core/shared.rs"], None);
+        assert_eq!(s.affected, ["app", "core", "lib", "site", "util"]);
+        assert!(matches!(s.reasons["core"], Reason::File { .. }));
+        assert!(matches!(s.reasons["site"], Reason::LocalPackage { .. }));
+
+        // What vend compiles in marks what builds vend, even a file no
+        // module owns.
+        let mut compiled = CompiledIn::default();
+        compiled.add(
+            "vend",
+            crate::compiled::Found {
+                target: "assets/logo.svg".into(),
+                how: "include_bytes! at libs/lib/vendor/vend/src/lib.rs:1".into(),
+            },
+        );
+        let s = run_locals(&["assets/logo.svg"], Some(&compiled));
+        assert!(!s.run_all, "{:?}", s.run_all_reason);
+        assert_eq!(s.affected, ["app", "lib", "site"]);
+        assert_eq!(
+            s.reasons["lib"].to_string(),
+            "depends on vend, a local package that is not a workspace member, which compiles in \
+             assets/logo.svg (include_bytes! at libs/lib/vendor/vend/src/lib.rs:1)"
+        );
+        // Outside every package and compiled in by none: everything.
+        assert!(run_locals(&["assets/other.svg"], Some(&compiled)).run_all);
+    }
+
     #[test]
     fn a_dev_dependency_marks_its_dependents_tests_and_stops_there() {
         let g = graph();
@@ -839,6 +1078,7 @@ mod tests {
                 &Input {
                     graph: &g,
                     index: &index,
+                    locals: None,
                     own_tests: None,
                     removed_index: None,
                     extra_edges: &[],

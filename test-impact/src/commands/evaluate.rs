@@ -197,7 +197,7 @@ pub fn run(cmd: &EvaluateCmd, out: &mut dyn Write) -> Result<Exit> {
             _ => None,
         };
         let compiled_in = match &source {
-            GraphSource::Cargo(c) => Some(scanner.scan_commit(&repo, commit, &c.packages)?),
+            GraphSource::Cargo(c) => Some(scanner.scan_commit(&repo, commit, &c.sources())?),
             GraphSource::Native(_) => None,
         };
         let done = prepare::finish(

@@ -47,6 +47,11 @@ pub fn run(cmd: &ExplainCmd, out: &mut dyn Write) -> Result<Exit> {
             | select::Reason::OwnTests { path }
             | select::Reason::PathRule { path, .. }
             | select::Reason::CompiledIn { path, .. } => line.push(path.clone()),
+            // The package the file is in is no module: named in the line.
+            select::Reason::LocalPackage { path, package, .. } => {
+                line.push(path.clone());
+                line.push(package.clone());
+            }
             other => line.push(format!("({other})")),
         }
     }

@@ -2257,3 +2257,193 @@ fn a_past_commit_is_selected_with_the_rules_it_had() {
     );
     ok(run(&repo, &["select", "--base", &base, "--head", &past]));
 }
+
+/// A workspace with a root package `app` whose folder holds local packages
+/// that are no members (path dependencies, `exclude`d), under `parent`
+/// (`tests`, inside app's own-tests folder, or `vendor`): `helper`, which
+/// `user` depends on (and `top` on `user`), `checker` dev-depends on (and
+/// `on-checker` on `checker`), and `bridge`, another such package that
+/// depends on it, reaches for `far`. app keeps one of its tests inside
+/// helper's folder. `fuzz/` is a crate the package graph does not know.
+fn local_packages_workspace(parent: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("ws");
+    std::fs::create_dir_all(&repo).unwrap();
+    init_repo(&repo);
+    let package = |name: &str, rest: &str| {
+        format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n{rest}")
+    };
+    write(
+        &repo,
+        "Cargo.toml",
+        &format!(
+            "{}\n[[test]]\nname = \"in-helper\"\npath = \"{parent}/helper/app_test.rs\"\n\n\
+             [workspace]\nresolver = \"2\"\nmembers = [\"crates/*\"]\n\
+             exclude = [\"{parent}/helper\", \"{parent}/bridge\", \"fuzz\"]\n",
+            package("app", "")
+        ),
+    );
+    write(&repo, "src/lib.rs", "pub fn app() {}\n");
+    write(&repo, "tests/it.rs", "#[test]\nfn t() {}\n");
+    write(
+        &repo,
+        &format!("{parent}/helper/app_test.rs"),
+        "#[test]\nfn t() {}\n",
+    );
+    let helper = |from: &str| format!("helper = {{ path = \"{from}{parent}/helper\" }}\n");
+    let members: [(&str, String); 6] = [
+        ("user", format!("[dependencies]\n{}", helper("../../"))),
+        (
+            "top",
+            "[dependencies]\nuser = { path = \"../user\" }\n".to_owned(),
+        ),
+        (
+            "checker",
+            format!("[dev-dependencies]\n{}", helper("../../")),
+        ),
+        (
+            "on-checker",
+            "[dependencies]\nchecker = { path = \"../checker\" }\n".to_owned(),
+        ),
+        (
+            "far",
+            format!("[dependencies]\nbridge = {{ path = \"../../{parent}/bridge\" }}\n"),
+        ),
+        ("alone", String::new()),
+    ];
+    for (name, deps) in &members {
+        write(
+            &repo,
+            &format!("crates/{name}/Cargo.toml"),
+            &package(name, deps),
+        );
+        write(&repo, &format!("crates/{name}/src/lib.rs"), "\n");
+    }
+    write(
+        &repo,
+        &format!("{parent}/helper/Cargo.toml"),
+        &package("helper", ""),
+    );
+    write(
+        &repo,
+        &format!("{parent}/helper/src/lib.rs"),
+        "pub fn h() -> u32 { 1 }\n",
+    );
+    write(
+        &repo,
+        &format!("{parent}/bridge/Cargo.toml"),
+        &package("bridge", &format!("[dependencies]\n{}", helper("../../"))),
+    );
+    write(&repo, &format!("{parent}/bridge/src/lib.rs"), "\n");
+    write(
+        &repo,
+        "fuzz/Cargo.toml",
+        &format!(
+            "{}\n[workspace]\n",
+            package("app-fuzz", "[dependencies]\napp = { path = \"..\" }\n")
+        ),
+    );
+    write(&repo, "fuzz/src/lib.rs", "\n");
+    let o = Command::new("cargo")
+        .current_dir(&repo)
+        .args(["generate-lockfile", "--offline", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "cargo generate-lockfile: {}",
+        stderr(&o)
+    );
+    commit_all(&repo, "workspace");
+    (tmp, repo)
+}
+
+/// A change in a local package that is no workspace member selects the
+/// members that build it, not the member whose folder holds it (#12
+/// follow-up, found by the history replay's probe).
+#[test]
+fn a_local_package_outside_the_workspace_marks_the_members_that_depend_on_it() {
+    for parent in ["tests", "vendor"] {
+        let (_tmp, repo) = local_packages_workspace(parent);
+        let file = format!("{parent}/helper/src/lib.rs");
+        let j = select_change(&repo, &|r| write(r, &file, "pub fn h() -> u32 { 2 }\n"));
+        assert_eq!(j["run_all"], false, "{parent}: {j}");
+        // Not app: its folder holds helper, it builds no helper. Not
+        // on-checker: checker's tests build helper, its lib does not.
+        assert_eq!(
+            strings(&j["affected"]),
+            ["checker", "far", "top", "user"],
+            "{parent}: {j}"
+        );
+        let user = &j["reasons"]["user"];
+        assert_eq!(user["kind"], "local_package", "{parent}: {j}");
+        assert_eq!(user["package"], "helper", "{parent}: {j}");
+        assert_eq!(user["path"], file.as_str(), "{parent}: {j}");
+        assert_eq!(j["reasons"]["checker"]["dev"], true, "{parent}: {j}");
+        // Through the non-member bridge: the package whose file changed.
+        assert_eq!(j["reasons"]["far"]["package"], "helper", "{parent}: {j}");
+        assert_eq!(j["reasons"]["top"]["kind"], "dependency", "{parent}: {j}");
+
+        // explain names helper in the chain.
+        let e = ok(run(&repo, &["explain", "top", "--base", "main"]));
+        let mut lines = e.lines();
+        assert_eq!(
+            lines.next().unwrap(),
+            format!("{file} → helper → user → top"),
+            "{e}"
+        );
+        assert_eq!(
+            lines.next().unwrap(),
+            format!(
+                "  user: depends on helper, a local package that is not a workspace member, whose file {file} changed"
+            ),
+            "{e}"
+        );
+        let e = ok(run(&repo, &["explain", "checker", "--base", "main"]));
+        assert!(
+            e.contains("whose file") && e.contains("(a dev-dependency: its tests)"),
+            "{e}"
+        );
+
+        // app's own test inside helper's folder stays app's; helper's
+        // dependents are marked too, since the file is in helper's folder.
+        let app_test = format!("{parent}/helper/app_test.rs");
+        let j = select_change(&repo, &|r| write(r, &app_test, "#[test]\nfn t2() {}\n"));
+        assert_eq!(
+            strings(&j["affected"]),
+            ["app", "checker", "far", "top", "user"],
+            "{parent}: {j}"
+        );
+        let own = if parent == "tests" {
+            "own_tests"
+        } else {
+            "file"
+        };
+        assert_eq!(j["reasons"]["app"]["kind"], own, "{parent}: {j}");
+
+        // helper's manifest is helper's file too.
+        let manifest = format!("{parent}/helper/Cargo.toml");
+        let j = select_change(&repo, &|r| {
+            edit_file(
+                r,
+                &manifest,
+                "version = \"0.1.0\"",
+                "version = \"0.1.0\"\ndescription = \"h\"",
+            )
+        });
+        assert_eq!(
+            strings(&j["affected"]),
+            ["checker", "far", "top", "user"],
+            "{parent}: {j}"
+        );
+
+        // A crate the package graph does not know is its enclosing
+        // member's, as before; app's own tests are still its own.
+        let j = select_change(&repo, &|r| write(r, "fuzz/src/lib.rs", "// fuzz\n"));
+        assert_eq!(strings(&j["affected"]), ["app"], "{parent}: {j}");
+        assert_eq!(j["reasons"]["app"]["kind"], "file", "{parent}: {j}");
+        let j = select_change(&repo, &|r| write(r, "tests/it.rs", "#[test]\nfn t3() {}\n"));
+        assert_eq!(strings(&j["affected"]), ["app"], "{parent}: {j}");
+        assert_eq!(j["reasons"]["app"]["kind"], "own_tests", "{parent}: {j}");
+    }
+}
