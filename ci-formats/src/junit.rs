@@ -56,15 +56,19 @@ impl TestCase {
     }
 }
 
-/// The document is not well-formed XML at `line`. What was walked before it
-/// was handed to the visitor already.
+/// The document is not well-formed XML at `line`, or it ends before its
+/// elements are closed (`truncated`: a runner killed while writing it, an
+/// upload cut short). What was walked before was handed to the visitor
+/// already, the text of an output element cut short included.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{line}: {message}; expected JUnit XML")]
 pub struct Error {
-    /// 1-based line of the element or text that failed.
+    /// 1-based line of the element or text that failed, or the last line.
     pub line: usize,
-    /// quick-xml's description.
+    /// quick-xml's description, or what was still open.
     pub message: String,
+    /// The document ended inside an element.
+    pub truncated: bool,
 }
 
 /// Walks the JUnit XML `bytes`, handing each [`Item`] to `visit` in
@@ -76,16 +80,51 @@ pub fn walk(bytes: &[u8], visit: &mut dyn FnMut(Item<'_>)) -> Result<(), Error> 
     let mut in_output = false;
     let mut text = String::new();
     let mut lines = LineCounter::default();
+    // The names of the elements open, outermost first.
+    let mut open: Vec<String> = Vec::new();
     loop {
         let pos = reader.buffer_position();
         let ev = reader.read_event_into(&mut buf).map_err(|e| Error {
             line: lines.line_of(bytes, pos),
             message: e.to_string(),
+            truncated: false,
         })?;
+        if matches!(ev, Event::End(_)) {
+            open.pop();
+        }
         match ev {
-            Event::Eof => break,
+            Event::Eof => {
+                if open.is_empty() {
+                    break;
+                }
+                if in_output {
+                    // Its complete lines: the last one may be cut short.
+                    let complete = text.rfind('\n').map_or(0, |i| i + 1);
+                    visit(Item::Output {
+                        case: case.as_deref(),
+                        text: &text[..complete],
+                    });
+                }
+                let innermost = open.last().map(String::as_str).unwrap_or_default();
+                return Err(Error {
+                    line: lines.line_of(bytes, bytes.len() as u64),
+                    message: format!(
+                        "truncated: the document ends inside <{innermost}> with {} elements open; everything before, {}, was read",
+                        open.len(),
+                        match case.as_deref() {
+                            Some(c) =>
+                                format!("the complete lines of test case {c}'s output included"),
+                            None => "no test case cut short".to_owned(),
+                        }
+                    ),
+                    truncated: true,
+                });
+            }
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let empty = matches!(ev, Event::Empty(_));
+                if !empty {
+                    open.push(String::from_utf8_lossy(e.name().as_ref()).into_owned());
+                }
                 match e.name().as_ref() {
                     b"testsuite" => {
                         let name = attr(e, b"name", bytes, pos, &mut lines)?;
@@ -161,11 +200,13 @@ fn attr(
         let a = a.map_err(|err| Error {
             line: lines.line_of(bytes, pos),
             message: err.to_string(),
+            truncated: false,
         })?;
         if a.key.as_ref() == name {
             let v = a.unescape_value().map_err(|err| Error {
                 line: lines.line_of(bytes, pos),
                 message: err.to_string(),
+                truncated: false,
             })?;
             return Ok(Some(v.into_owned()));
         }
@@ -244,5 +285,37 @@ mod tests {
         assert_eq!(r.unwrap_err().line, 3);
         let (_, r) = items("<testsuite name=s>");
         assert!(r.is_err());
+    }
+
+    #[test]
+    fn a_truncated_document_is_an_error_after_what_it_holds() {
+        let whole = "<testsuites><testsuite name=\"s\">\n<testcase name=\"t\"><system-err>one\ntwo\n</system-err></testcase>\n<testcase name=\"u\"><system-err>three\nfou";
+        let (seen, r) = items(whole);
+        assert_eq!(
+            seen,
+            [
+                "suite Some(\"s\")",
+                "case t None line 2",
+                "out Some(\"t\") \"one\\ntwo\\n\"",
+                "case u None line 5",
+                // The cut line `fou` is not handed on.
+                "out Some(\"u\") \"three\\n\"",
+            ]
+        );
+        let e = r.unwrap_err();
+        assert!(e.truncated);
+        assert_eq!(e.line, 6);
+        assert_eq!(
+            e.to_string(),
+            "6: truncated: the document ends inside <system-err> with 4 elements open; everything before, the complete lines of test case u's output included, was read; expected JUnit XML"
+        );
+        // Cut between elements, and a complete document.
+        let (_, r) = items("<testsuites><testsuite name=\"s\"><testcase name=\"t\"/>");
+        assert!(
+            r.unwrap_err()
+                .message
+                .contains("inside <testsuite> with 2 elements open")
+        );
+        assert!(items("<testsuites></testsuites>").1.is_ok());
     }
 }

@@ -65,6 +65,15 @@ fn write(args: &BaselineWriteArgs) -> anyhow::Result<Exit> {
         );
         return Ok(Exit::BadInput);
     }
+    if c.partial > 0 {
+        eprintln!(
+            "warnings-collector: error: {} of {} inputs were read only in part (see above); {} not written",
+            c.partial,
+            c.inputs,
+            args.file.display()
+        );
+        return Ok(Exit::BadInput);
+    }
     if c.warnings.is_empty() && !args.allow_empty {
         eprintln!(
             "warnings-collector: error: the {} inputs hold no warning at all; {} not written (pass --allow-empty if the logs really are clean)",

@@ -93,14 +93,16 @@ pub(crate) fn run(args: &CheckArgs, out: &mut impl Write) -> anyhow::Result<Exit
 
     let mut updated = false;
     let mut refused_empty = false;
+    let mut refused_partial = false;
     if args.update
         && let (Some(path), Some(b)) = (&args.baseline, &baseline)
     {
-        if c.unreadable > 0 {
+        if c.unreadable > 0 || c.partial > 0 {
             eprintln!(
-                "warning: {} not updated: some inputs could not be read",
+                "warning: {} not updated: some inputs could not be read, or only in part",
                 path.display()
             );
+            refused_partial = c.partial > 0;
         } else if c.warnings.is_empty() && !b.counts.is_empty() && !args.allow_empty {
             refused_empty = true;
             eprintln!(
@@ -227,7 +229,7 @@ pub(crate) fn run(args: &CheckArgs, out: &mut impl Write) -> anyhow::Result<Exit
     }
     Ok(if failed {
         Exit::CheckFailed
-    } else if refused_empty {
+    } else if refused_empty || refused_partial {
         Exit::BadInput
     } else {
         c.exit()

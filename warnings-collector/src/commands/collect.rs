@@ -122,6 +122,9 @@ pub(crate) struct Collected {
     pub diagnostics: Vec<String>,
     /// How many inputs could not be read at all.
     pub unreadable: usize,
+    /// How many were read only in part (malformed or truncated XML): fine
+    /// for a report, not for a baseline.
+    pub partial: usize,
     /// How many inputs were given.
     pub inputs: usize,
 }
@@ -206,6 +209,7 @@ pub(crate) fn collect_with(args: &InputArgs, with_owners: bool) -> anyhow::Resul
     for p in parsed {
         out.diagnostics.extend(p.diagnostics);
         out.unreadable += usize::from(p.unreadable);
+        out.partial += usize::from(p.partial);
         collection.merge(p.collection);
     }
     out.warnings = collection.into_warnings();
@@ -274,6 +278,8 @@ struct Parsed {
     collection: Collection,
     diagnostics: Vec<String>,
     unreadable: bool,
+    /// Read only in part: malformed or truncated JUnit XML.
+    partial: bool,
 }
 
 fn read_one(kind: Kind, path: &Path, format: LogFormat, root: &Root) -> Parsed {
@@ -286,6 +292,7 @@ fn read_one(kind: Kind, path: &Path, format: LogFormat, root: &Root) -> Parsed {
         collection: Collection::default(),
         diagnostics: Vec::new(),
         unreadable: false,
+        partial: false,
     };
     let opened: io::Result<Box<dyn Read + Send>> = if is_stdin(path) {
         Ok(Box::new(io::stdin()))
@@ -316,7 +323,8 @@ fn read_one(kind: Kind, path: &Path, format: LogFormat, root: &Root) -> Parsed {
         let mut found = Vec::new();
         match kind {
             Kind::Junit => {
-                parse::junit::parse(&name, &bytes, format, &mut found, &mut p.diagnostics);
+                p.partial =
+                    !parse::junit::parse(&name, &bytes, format, &mut found, &mut p.diagnostics);
             }
             Kind::Log => unreachable!("logs are streamed above"),
             Kind::Jsonl => {
@@ -488,9 +496,13 @@ mod tests {
                 ("lib/x.rb", "a", vec!["@org/lib"]),
             ]
         );
-        assert_eq!(c.diagnostics.len(), 2, "{:?}", c.diagnostics);
+        assert_eq!(c.diagnostics.len(), 3, "{:?}", c.diagnostics);
         assert!(c.diagnostics[0].starts_with(&format!("{}:5: not valid UTF-8", jsonl.display())));
-        assert!(c.diagnostics[1].starts_with(&format!(
+        assert!(
+            c.diagnostics[1]
+                .starts_with(&format!("{}:3: a record without \"file\"", jsonl.display()))
+        );
+        assert!(c.diagnostics[2].starts_with(&format!(
             "{}: cannot read: ",
             d.join("missing.jsonl").display()
         )));

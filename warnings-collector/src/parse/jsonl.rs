@@ -24,28 +24,53 @@ struct Record {
 /// Reads the records of one JSONL file named `name`. A line that is not a
 /// record (a truncated write, say) is reported in `diags` with its line
 /// number, and the rest is read.
+///
+/// A record without `file` is kept, as a warning without a place (it
+/// cannot have an owner, and all such records of one message merge); the
+/// first one is named in `diags`, with how many more there are.
 pub fn parse(name: &str, text: &str, out: &mut Vec<Found>, diags: &mut Vec<String>) {
+    let mut without_file: Option<(usize, usize)> = None;
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() {
             continue;
         }
         match serde_json::from_str::<Record>(line) {
-            Ok(r) => out.push(Found {
-                file: r.file.unwrap_or_default(),
-                line: r.line,
-                message: one_line(&r.message).into_owned(),
-                category: r.category.unwrap_or(Category::Deprecation),
-                tool: "jsonl",
-                test: r.test.filter(|t| !t.is_empty()),
-                count: 1,
-            }),
+            Ok(r) if r.file.as_deref().is_none_or(str::is_empty) => {
+                let first = without_file.get_or_insert((i + 1, 0));
+                first.1 += 1;
+                out.push(r.found());
+            }
+            Ok(r) => out.push(r.found()),
             Err(e) => diags.push(format!(
                 "{name}:{}: {}; expected a JSON object {{\"message\", \"file\", \"line\", \"test\"}} (line skipped)",
                 i + 1,
                 // serde quotes the bad value, which may hold a line break.
                 escape_controls(&e.to_string())
             )),
+        }
+    }
+    if let Some((line, n)) = without_file {
+        let more = match n {
+            1 => String::new(),
+            n => format!(" (and {} more lines)", n - 1),
+        };
+        diags.push(format!(
+            "{name}:{line}: a record without \"file\"{more}; kept as a warning without a place, which no team owns"
+        ));
+    }
+}
+
+impl Record {
+    fn found(self) -> Found {
+        Found {
+            file: self.file.unwrap_or_default(),
+            line: self.line,
+            message: one_line(&self.message).into_owned(),
+            category: self.category.unwrap_or(Category::Deprecation),
+            tool: "jsonl",
+            test: self.test.filter(|t| !t.is_empty()),
+            count: 1,
         }
     }
 }
@@ -85,7 +110,27 @@ mod tests {
         assert_eq!(out[0].line, Some(3));
         assert_eq!(out[1].message, "plain warning");
         assert_eq!(out[1].category, Category::Warning);
-        assert_eq!(diags.len(), 1);
+        assert_eq!(diags.len(), 2);
         assert!(diags[0].starts_with("w.jsonl:2: "), "{}", diags[0]);
+        // The record without a file is kept, and named.
+        assert_eq!(out[1].file, "");
+        assert_eq!(
+            diags[1],
+            "w.jsonl:4: a record without \"file\"; kept as a warning without a place, which no team owns"
+        );
+        let (mut out, mut diags) = (Vec::new(), Vec::new());
+        parse(
+            "w.jsonl",
+            "{\"message\":\"a\",\"file\":\"\"}\n{\"message\":\"b\",\"file\":\"x.ts\"}\n{\"message\":\"c\"}\n",
+            &mut out,
+            &mut diags,
+        );
+        assert_eq!(out.len(), 3);
+        assert_eq!(
+            diags,
+            [
+                "w.jsonl:1: a record without \"file\" (and 1 more lines); kept as a warning without a place, which no team owns"
+            ]
+        );
     }
 }

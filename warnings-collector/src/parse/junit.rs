@@ -8,22 +8,23 @@ use ci_formats::junit::{self, Item};
 use super::{Context, LogFormat};
 use crate::warning::Found;
 
-/// Reads one JUnit XML file named `name`. Malformed XML is reported in
-/// `diags` with its line, and what was read before it is kept.
+/// Reads one JUnit XML file named `name`. Malformed or truncated XML is
+/// reported in `diags` with its line, and what was read before it is kept;
+/// then the result is `false`: the file was read only in part.
 pub fn parse(
     name: &str,
     bytes: &[u8],
     format: LogFormat,
     out: &mut Vec<Found>,
     diags: &mut Vec<String>,
-) {
+) -> bool {
     walk(
         name,
         bytes,
         &mut |text, ctx, out| super::parse_log(text, format, ctx, out),
         out,
         diags,
-    );
+    )
 }
 
 /// The JUnit walk (`ci_formats::junit`), with what to do with each output
@@ -34,7 +35,7 @@ fn walk(
     read: &mut dyn FnMut(&str, &mut Context, &mut Vec<Found>),
     out: &mut Vec<Found>,
     diags: &mut Vec<String>,
-) {
+) -> bool {
     let walked = junit::walk(bytes, &mut |item| {
         if let Item::Output { case, text } = item {
             let mut ctx = Context {
@@ -43,8 +44,16 @@ fn walk(
             read(text, &mut ctx, out);
         }
     });
-    if let Err(e) = walked {
-        diags.push(format!("{name}:{e} (rest of the file skipped)"));
+    match walked {
+        Ok(()) => true,
+        Err(e) if e.truncated => {
+            diags.push(format!("{name}:{e}"));
+            false
+        }
+        Err(e) => {
+            diags.push(format!("{name}:{e} (rest of the file skipped)"));
+            false
+        }
     }
 }
 

@@ -1547,3 +1547,47 @@ fn gradle_plain_and_rich_console_name_the_file_and_the_team() {
         );
     }
 }
+
+#[test]
+fn a_truncated_junit_report_is_named_and_never_makes_a_baseline() {
+    let dir = repo(CODEOWNERS);
+    let d = dir.path();
+    let whole = "<?xml version=\"1.0\"?>\n<testsuites><testsuite name=\"s\">\n\
+                 <testcase classname=\"a\" name=\"t1\"><system-err>src/a.rb:1: warning: x is deprecated\n\
+                 </system-err></testcase>\n\
+                 <testcase classname=\"a\" name=\"t2\"><system-err>src/a.rb:2: warning: y is deprecated\n\
+                 </system-err></testcase></testsuite></testsuites>\n";
+    std::fs::write(d.join("whole.xml"), whole).unwrap();
+    let cut = &whole[..whole.find("y is").unwrap() + 2];
+    std::fs::write(d.join("cut.xml"), cut).unwrap();
+    let (code, v, err) = collect_json(d, &["--junit", "cut.xml"]);
+    // The report shows what was read, and says what was not.
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(v.as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v[0]["tests"], json!(["a.t1"]));
+    let said: Vec<&str> = err.lines().filter(|l| l.contains("cut.xml:")).collect();
+    assert_eq!(said.len(), 1, "{err}");
+    assert!(
+        said[0].contains("cut.xml:5: truncated: the document ends inside <system-err>"),
+        "{err}"
+    );
+    // A baseline from it would be wrongly low.
+    let o = run(d, &["baseline", "write", "b.json", "--junit", "whole.xml"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let before = read(d, "b.json");
+    for args in [
+        vec!["baseline", "write", "b.json", "--junit", "cut.xml"],
+        vec![
+            "check",
+            "--baseline",
+            "b.json",
+            "--update",
+            "--junit",
+            "cut.xml",
+        ],
+    ] {
+        let o = run(d, &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert_eq!(read(d, "b.json"), before, "{args:?}");
+    }
+}
