@@ -22,12 +22,13 @@
 //!   directly in its directory (`docs/*` owns `docs/a.md`, not
 //!   `docs/build/a.md`).
 //! - `*` matches within one segment, `**` any number of segments (also
-//!   zero), `?` one character other than `/`. `[` and `]` are literal
-//!   characters, matching is case-sensitive.
+//!   zero), `?` one character other than `/`. `\[` and `\]` are literal
+//!   brackets; an unescaped `[` or `]` (a gitignore character range) is an
+//!   invalid line, as GitHub says. Matching is case-sensitive.
 //! - Invalid lines are skipped with a [`Warning`] naming the line (and the
 //!   column in the message); the rest of the file applies. Invalid are:
 //!   negation (`!foo`), a leading `\#`, `/` alone (which GitHub reports as an
-//!   error: it matches nothing), an empty segment (`a//b`), a trailing lone
+//!   error: it matches nothing), an unescaped `[` or `]`, an empty segment (`a//b`), a trailing lone
 //!   `\`, and any owner that is not `@user`, `@org/team` or an email address.
 //! - A file of 3 MiB ([`MAX_FILE_SIZE`]) or more gives no owners at all.
 //!
@@ -791,6 +792,24 @@ fn compile_pattern(raw: &str, dialect: Dialect) -> Result<Vec<Glob>, String> {
             "`/` alone matches nothing (GitHub reports an error); use `*` for every file".into(),
         );
     }
+    if dialect == Dialect::GitHub {
+        // GitHub rejects the line ("Invalid pattern"): a character range is
+        // one of the gitignore rules CODEOWNERS does not support.
+        let mut escaped = false;
+        for c in raw.chars() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '[' | ']' => {
+                    return Err(
+                        "Invalid pattern: `[ ]` character ranges are not supported by GitHub; write a literal bracket as `\\[` or `\\]`"
+                            .into(),
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
     // Segments split on `/`; `\x` is a literal x (`\/` stays a separator).
     let mut segs: Vec<Vec<Piece>> = vec![Vec::new()];
     let mut chars = raw.chars();
@@ -1099,16 +1118,34 @@ mod tests {
 
     #[test]
     fn brackets_and_glob_metacharacters_are_literal() {
+        // Brackets escaped, as GitHub wants them (Next.js routes).
         check(
-            "/apps/[param]/file.ts",
+            "/apps/\\[param\\]/file.ts",
             &["apps/[param]/file.ts"],
             &["apps/param/file.ts", "apps/p/file.ts"],
         );
-        check("[ab]", &["[ab]"], &["a", "b"]);
+        check("\\[ab\\]", &["[ab]"], &["a", "b"]);
         check("{a,b}", &["{a,b}"], &["a", "b"]);
         check("a-b!^", &["a-b!^"], &["a"]);
         check("f\\*o", &["f*o"], &["foo"]);
         check("f\\?o", &["f?o"], &["foo"]);
+    }
+
+    #[test]
+    fn unescaped_brackets_are_an_invalid_line_as_on_github() {
+        // cpython's `Python/ceval*.[ch]`, which GitHub flagged as an error.
+        for text in [
+            "* @all\nPython/ceval*.[ch] @m\n",
+            "* @all\n/pages/users/[userId].js @t\n",
+            "* @all\nodd]name @t\n",
+        ] {
+            let o = invalid(text, 2, "Invalid pattern: `[ ]` character ranges are not supported by GitHub");
+            assert_eq!(o.owners("Python/ceval.c"), ["@all"], "{text}");
+        }
+        // GitLab reads its sections, and brackets in patterns as before.
+        let (o, w) = CodeOwners::parse("/pages/[id].js @t\n", Dialect::GitLab);
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(o.owners("pages/[id].js"), ["@t"]);
     }
 
     #[test]
@@ -1364,8 +1401,8 @@ mod tests {
         // `[Bad]` starts its section without default owners.
         let m = o.owner_of("e").unwrap();
         assert_eq!((m.section, m.owners.len()), (Some("Bad"), 0));
-        // A GitHub file reads `[x]` as a pattern.
-        assert_eq!(gh("[x] @a").owners("[x]"), ["@a"]);
+        // A GitHub file reads `\[x\]` as a pattern (`[x]` is invalid).
+        assert_eq!(gh("\\[x\\] @a").owners("[x]"), ["@a"]);
     }
 
     #[test]
