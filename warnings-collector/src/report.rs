@@ -557,16 +557,40 @@ pub(crate) fn write_json(warnings: &[Warning], out: &mut impl Write) -> io::Resu
 /// GitHub shows at most this many warning annotations of a step.
 pub(crate) const GITHUB_ANNOTATIONS_PER_STEP: usize = 10;
 
+/// GitHub keeps an annotation's message to 64 KiB and its title to 255
+/// characters; longer ones are cut here, at a character, with `…`.
+pub(crate) const GITHUB_MESSAGE_MAX: usize = 64 * 1024 - 1;
+/// See [`GITHUB_MESSAGE_MAX`].
+pub(crate) const GITHUB_TITLE_MAX: usize = 255;
+/// A step summary may hold 1 MiB; what this tool appends stays under it
+/// with room for the other steps' tables.
+pub(crate) const GITHUB_SUMMARY_MAX: usize = 512 * 1024;
+
+/// `s` cut to at most `max` bytes after escaping with `escape`, at a
+/// character, ending with `…` when cut.
+fn capped(s: &str, max: usize, escape: fn(&str) -> String) -> String {
+    let whole = escape(s);
+    if whole.len() <= max {
+        return whole;
+    }
+    let mut end = s.len();
+    loop {
+        end = s.floor_char_boundary(end.saturating_sub(end.div_ceil(8).max(1)));
+        let cut = format!("{}…", escape(&s[..end]));
+        if cut.len() <= max || end == 0 {
+            return cut;
+        }
+    }
+}
+
 /// GitHub workflow commands: `::warning file=F,line=L,title=T::MESSAGE`
-/// for the `max` most frequent warnings (most occurrences first), then one
-/// `::notice::` saying how many were left out. The title is the category
-/// and the owners.
-pub(crate) fn write_annotations(
-    warnings: &[Warning],
-    max: usize,
-    out: &mut impl Write,
-) -> io::Result<()> {
-    let mut order: Vec<&Warning> = warnings.iter().collect();
+/// for the `max` most frequent warnings of files in the repository (most
+/// occurrences first; GitHub can place nothing else), then one `::notice::`
+/// saying how many were left out and why. The title is the category and
+/// the owners; message and title are cut to GitHub's limits.
+pub(crate) fn write_annotations(warnings: &[Warning], max: usize, out: &mut impl Write) -> io::Result<()> {
+    let (mut order, outside): (Vec<&Warning>, Vec<&Warning>) =
+        warnings.iter().partition(|w| in_repository(&w.file));
     order.sort_by(|a, b| {
         b.count
             .cmp(&a.count)
@@ -574,20 +598,9 @@ pub(crate) fn write_annotations(
     });
     for w in order.iter().take(max) {
         let mut props = Vec::with_capacity(3);
-        // GitHub can only place a file of the repository; another file's
-        // place goes in the message.
-        let mut message = String::new();
-        if in_repository(&w.file) {
-            props.push(format!("file={}", escape_property(&w.file)));
-            if let Some(l) = w.line {
-                props.push(format!("line={l}"));
-            }
-        } else if !w.file.is_empty() {
-            message.push_str(&w.file);
-            if let Some(l) = w.line {
-                let _ = write!(message, ":{l}");
-            }
-            message.push_str(": ");
+        props.push(format!("file={}", escape_property(&w.file)));
+        if let Some(l) = w.line {
+            props.push(format!("line={l}"));
         }
         let owners = if w.owners.is_empty() {
             UNOWNED.to_owned()
@@ -595,8 +608,12 @@ pub(crate) fn write_annotations(
             w.owners.join(" ")
         };
         let title = format!("{} ({owners})", w.category.name());
+        let title = match title.char_indices().nth(GITHUB_TITLE_MAX - 1) {
+            Some((i, _)) => format!("{}…", &title[..i]),
+            None => title,
+        };
         props.push(format!("title={}", escape_property(&title)));
-        message.push_str(&w.message);
+        let mut message = w.message.clone();
         if w.count > 1 {
             let _ = write!(message, " (×{})", w.count);
         }
@@ -604,22 +621,30 @@ pub(crate) fn write_annotations(
             out,
             "::warning {}::{}",
             props.join(","),
-            escape_data(&message)
+            capped(&message, GITHUB_MESSAGE_MAX, escape_data)
         )?;
     }
-    if order.len() > max {
-        let left: Vec<&Warning> = order[max..].to_vec();
+    let left: Vec<&Warning> = order.iter().skip(max).copied().collect();
+    let mut why = Vec::new();
+    if !left.is_empty() {
         let s = Stats::of(left.iter().copied());
-        let text = format!(
-            "{} more {} ({}) not annotated: GitHub shows at most {GITHUB_ANNOTATIONS_PER_STEP} warning annotations per step; see the step summary or the --out reports",
+        why.push(format!(
+            "{} more {} ({}) not annotated: GitHub shows at most {GITHUB_ANNOTATIONS_PER_STEP} warning annotations per step",
             s.warnings,
-            if s.warnings == 1 {
-                "warning"
-            } else {
-                "warnings"
-            },
+            if s.warnings == 1 { "warning" } else { "warnings" },
             plural(s.occurrences, "occurrence"),
-        );
+        ));
+    }
+    if !outside.is_empty() {
+        let s = Stats::of(outside.iter().copied());
+        why.push(format!(
+            "{} ({}) in files outside the repository, which GitHub cannot place, not annotated",
+            plural(s.warnings as u64, "warning"),
+            plural(s.occurrences, "occurrence"),
+        ));
+    }
+    if !why.is_empty() {
+        let text = format!("{}; see the step summary or the --out reports", why.join("; "));
         writeln!(
             out,
             "::notice title=warnings-collector::{}",
@@ -648,15 +673,25 @@ pub(crate) fn step_summary(warnings: &[Warning], groups: &Groups<'_>) -> String 
     if let Some(g) = &groups.unowned {
         rows.push((UNOWNED, g.stats()));
     }
-    for (name, s) in rows {
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} | {} |",
+    let total_rows = rows.len();
+    for (i, (name, s)) in rows.into_iter().enumerate() {
+        let row = format!(
+            "| {} | {} | {} | {} |\n",
             escape_md(name),
             s.warnings,
             s.occurrences,
             s.files
         );
+        // Room for the last line; GitHub refuses a summary over 1 MiB.
+        if md.len() + row.len() + 200 > GITHUB_SUMMARY_MAX {
+            let _ = writeln!(
+                md,
+                "\n{} more teams are not listed: a step summary holds at most 1 MiB; see the --out reports.",
+                total_rows - i
+            );
+            return md;
+        }
+        md.push_str(&row);
     }
     md.push('\n');
     md
@@ -866,17 +901,41 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "::warning file=src/a%2Cb%3Ac.rb,line=3,title=deprecation (@org/a)::100%25 bad%0D%0Anext (×5)\n\
-             ::notice title=warnings-collector::2 more warnings (2 occurrences) not annotated: GitHub shows at most 10 warning annotations per step; see the step summary or the --out reports\n"
+             ::notice title=warnings-collector::1 more warning (1 occurrence) not annotated: GitHub shows at most 10 warning annotations per step; 1 warning (1 occurrence) in files outside the repository, which GitHub cannot place, not annotated; see the step summary or the --out reports\n"
         );
         let mut out = Vec::new();
         write_annotations(&ws, 10, &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
-        assert_eq!(text.lines().count(), 3);
-        assert!(!text.contains("::notice"));
-        assert!(
-            text.contains("::warning title=deprecation (unowned)::/usr/lib/b.rb:1: rare\n"),
-            "{text}"
-        );
+        // Only files GitHub can place are annotated.
+        assert_eq!(text.lines().count(), 3, "{text}");
+        assert!(!text.contains("/usr/lib/b.rb"), "{text}");
+        assert!(text.contains("::notice title=warnings-collector::1 warning (1 occurrence) in files outside"), "{text}");
+    }
+
+    #[test]
+    fn annotations_and_the_summary_stay_within_githubs_limits() {
+        let long = format!("{}% é", "x".repeat(70_000));
+        let team = format!("@org/{}", "t".repeat(300));
+        let ws = [w("a.rb", Some(1), &long, 1, &[], &[&team])];
+        let mut out = Vec::new();
+        write_annotations(&ws, 10, &mut out).unwrap();
+        let line = String::from_utf8(out).unwrap();
+        let (head, message) = line.trim_end().split_once("::").unwrap().1.split_once("::").unwrap();
+        assert!(message.len() <= GITHUB_MESSAGE_MAX, "{}", message.len());
+        assert!(message.ends_with('…'));
+        let title = head.split_once("title=").unwrap().1;
+        assert!(title.chars().count() <= GITHUB_TITLE_MAX + 20, "{}", title.chars().count());
+        assert!(title.ends_with('…'));
+        // Many teams: the summary stops under its cap and says so.
+        let many: Vec<Warning> = (0..40_000)
+            .map(|i| {
+                let owner = format!("@org/team-{i:05}");
+                w(&format!("f{i}.rb"), Some(1), "m", 1, &[], &[owner.as_str()])
+            })
+            .collect();
+        let md = step_summary(&many, &Groups::new(&many));
+        assert!(md.len() <= GITHUB_SUMMARY_MAX, "{}", md.len());
+        assert!(md.contains("more teams are not listed"), "{}", &md[md.len() - 200..]);
     }
 
     /// What `collect --github` writes for GitHub Actions, exactly: the

@@ -367,11 +367,24 @@ fn utf8_lossy(name: &str, bytes: Vec<u8>, diags: &mut Vec<String>) -> String {
 }
 
 /// The `collect` command that reads the same inputs: what the reports say
-/// to run to reproduce them. Paths are as given, quoted for a POSIX shell
-/// where needed.
+/// to run, at the repository's root, to reproduce them. Paths inside the
+/// repository are relative to its root (a CI runner's `/home/runner/work/…`
+/// means nothing on a laptop), others as given; each quoted for a POSIX
+/// shell where needed.
 pub(crate) fn reproduce(args: &InputArgs) -> String {
     let mut parts = vec!["warnings-collector".to_owned(), "collect".to_owned()];
-    let path = |p: &Path| shell_quote(&p.to_string_lossy());
+    let root = std::path::absolute(&args.root).ok();
+    let path = |p: &Path| {
+        let inside = root.as_ref().and_then(|r| {
+            let abs = std::path::absolute(p).ok()?;
+            let rest = abs.strip_prefix(r).ok()?;
+            (!rest.as_os_str().is_empty()).then(|| rest.to_path_buf())
+        });
+        match inside {
+            Some(rest) if !is_stdin(p) => shell_quote(&rest.to_string_lossy()),
+            _ => shell_quote(&p.to_string_lossy()),
+        }
+    };
     parts.extend(args.logs.iter().map(|p| path(p)));
     for j in &args.junit {
         parts.push("--junit".into());
@@ -384,12 +397,8 @@ pub(crate) fn reproduce(args: &InputArgs) -> String {
     if args.format != LogFormat::Auto
         && let Some(v) = args.format.to_possible_value()
     {
-        parts.push("--format".into());
+        parts.push("--input-format".into());
         parts.push(v.get_name().to_owned());
-    }
-    if args.root != Path::new(".") {
-        parts.push("--root".into());
-        parts.push(path(&args.root));
     }
     if let Some(c) = &args.codeowners {
         parts.push("--codeowners".into());
@@ -519,7 +528,22 @@ mod tests {
         a.dialect = Dialect::GitLab;
         assert_eq!(
             reproduce(&a),
-            r"warnings-collector collect 'build log.txt' - --junit j.xml --jsonl 'it'\''s.jsonl' --format ruby --dialect gitlab"
+            r"warnings-collector collect 'build log.txt' - --junit j.xml --jsonl 'it'\''s.jsonl' --input-format ruby --dialect gitlab"
+        );
+    }
+
+    #[test]
+    fn reproduce_names_paths_from_the_repository_root() {
+        let mut a = args(Path::new("/home/runner/work/shop/shop"));
+        a.logs = vec![
+            "/home/runner/work/shop/shop/logs/test.log".into(),
+            "/tmp/other.log".into(),
+        ];
+        a.junit = vec!["/home/runner/work/shop/shop/build/junit.xml".into()];
+        a.codeowners = Some("/home/runner/work/shop/shop/.github/CODEOWNERS".into());
+        assert_eq!(
+            reproduce(&a),
+            "warnings-collector collect logs/test.log /tmp/other.log --junit build/junit.xml --codeowners .github/CODEOWNERS"
         );
     }
 }
