@@ -1,8 +1,11 @@
 //! `warnings-collector owners`: the CODEOWNERS owners of each path.
 //!
 //! Paths come from the arguments, or one per line from stdin (`-`, or no
-//! argument with stdin not a terminal), and are answered as they are read:
-//! a million paths are never held in memory.
+//! argument with stdin not a terminal; NUL-separated with `-z`, as `git
+//! ls-files -z` writes them), and are answered as they are read: a million
+//! paths are never held in memory. A line in git's quoted form (`git
+//! ls-files` without `-z` quotes a path with a non-ASCII byte or a control
+//! character: `"caf\303\251.rb"`) is unquoted first.
 
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -35,9 +38,15 @@ pub struct OwnersArgs {
     #[arg(long, value_enum, default_value_t, value_name = "FORMAT")]
     pub format: OutputFormat,
 
+    /// Paths on stdin are separated by NUL bytes, not lines: the output of
+    /// `git ls-files -z`, where no path is quoted.
+    #[arg(short = 'z', long = "null")]
+    pub null: bool,
+
     /// Paths relative to the root (or absolute, under it); `-` reads them
     /// one per line from stdin, as does giving none when stdin is not a
-    /// terminal.
+    /// terminal. `git ls-files | warnings-collector owners` and `git
+    /// ls-files -z | warnings-collector owners -z` both work.
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
 }
@@ -93,7 +102,7 @@ pub(crate) fn run(args: &OwnersArgs, out: &mut impl Write) -> anyhow::Result<Exi
         let mut batch = Batch::default();
         let mut eof = false;
         while !eof {
-            eof = batch.fill(&mut stdin)?;
+            eof = batch.fill(&mut stdin, if args.null { b'\0' } else { b'\n' })?;
             // Each chunk answers its paths into its own buffer, on a
             // thread per core; the buffers are written in input order.
             let chunks: Vec<&[(usize, usize)]> = batch.lines().chunks(CHUNK).collect();
@@ -101,7 +110,9 @@ pub(crate) fn run(args: &OwnersArgs, out: &mut impl Write) -> anyhow::Result<Exi
                 let mut buf = Vec::with_capacity(chunk.len() * 64);
                 let mut scratch = Vec::new();
                 for &(a, b) in *chunk {
-                    let text = String::from_utf8_lossy(&batch.bytes[a..b]);
+                    let raw = &batch.bytes[a..b];
+                    let unquoted = (!args.null).then(|| git_unquote(raw)).flatten();
+                    let text = String::from_utf8_lossy(unquoted.as_deref().unwrap_or(raw));
                     entry(
                         &owners,
                         args.format,
@@ -135,6 +146,48 @@ pub(crate) fn run(args: &OwnersArgs, out: &mut impl Write) -> anyhow::Result<Exi
     Ok(Exit::Success)
 }
 
+/// The path git quoted as `"…"` (C-style escapes, non-ASCII bytes as
+/// three octal digits: `"caf\303\251.rb"`), or `None` for a path that is
+/// not quoted or not quoted well (it is then read as written).
+fn git_unquote(raw: &[u8]) -> Option<Vec<u8>> {
+    let inner = raw.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
+    let mut out = Vec::with_capacity(inner.len());
+    let mut i = 0;
+    while i < inner.len() {
+        let b = inner[i];
+        i += 1;
+        if b == b'"' {
+            return None;
+        }
+        if b != b'\\' {
+            out.push(b);
+            continue;
+        }
+        let e = *inner.get(i)?;
+        i += 1;
+        out.push(match e {
+            b'a' => 0x07,
+            b'b' => 0x08,
+            b't' => b'\t',
+            b'n' => b'\n',
+            b'v' => 0x0b,
+            b'f' => 0x0c,
+            b'r' => b'\r',
+            b'"' | b'\\' => e,
+            b'0'..=b'3' => {
+                let digits = inner.get(i..i + 2)?;
+                if !digits.iter().all(|d| (b'0'..=b'7').contains(d)) {
+                    return None;
+                }
+                i += 2;
+                (e - b'0') * 64 + (digits[0] - b'0') * 8 + (digits[1] - b'0')
+            }
+            _ => return None,
+        });
+    }
+    Some(out)
+}
+
 /// Paths read from stdin at a time: bounds memory (a few MB) whatever the
 /// input's length, and is large enough to keep every thread busy.
 const BATCH: usize = 64 * 1024;
@@ -150,23 +203,24 @@ struct Batch {
 }
 
 impl Batch {
-    /// Replaces the batch with the next lines; `true` at the end of input.
-    fn fill(&mut self, input: &mut impl BufRead) -> anyhow::Result<bool> {
+    /// Replaces the batch with the next paths, ended by `delimiter` (a
+    /// line break, or NUL); `true` at the end of input.
+    fn fill(&mut self, input: &mut impl BufRead, delimiter: u8) -> anyhow::Result<bool> {
         self.bytes.clear();
         self.lines.clear();
         while self.lines.len() < BATCH {
             let start = self.bytes.len();
             let n = input
-                .read_until(b'\n', &mut self.bytes)
+                .read_until(delimiter, &mut self.bytes)
                 .context("cannot read paths from stdin")?;
             if n == 0 {
                 return Ok(true);
             }
             let mut end = self.bytes.len();
-            if self.bytes[end - 1] == b'\n' {
+            if self.bytes[end - 1] == delimiter {
                 end -= 1;
             }
-            if end > start && self.bytes[end - 1] == b'\r' {
+            if delimiter == b'\n' && end > start && self.bytes[end - 1] == b'\r' {
                 end -= 1;
             }
             if end > start {
@@ -325,6 +379,21 @@ impl<W: Write> Writer<'_, W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gits_quoted_paths_are_unquoted() {
+        let q =
+            |s: &str| git_unquote(s.as_bytes()).map(|b| String::from_utf8_lossy(&b).into_owned());
+        assert_eq!(q(r#""caf\303\251.rb""#).as_deref(), Some("café.rb"));
+        assert_eq!(q(r#""a\tb\\c\"d.rb""#).as_deref(), Some("a\tb\\c\"d.rb"));
+        assert_eq!(q(r#""new\nline""#).as_deref(), Some("new\nline"));
+        // Not quoted, or not well: read as written.
+        assert_eq!(q("plain.rb"), None);
+        assert_eq!(q(r#""bad\q""#), None);
+        assert_eq!(q(r#""cut\30""#), None);
+        assert_eq!(q(r#""a"b""#), None);
+        assert_eq!(q("\""), None);
+    }
 
     #[test]
     fn relative_strips_root_and_dot_slash() {

@@ -1591,3 +1591,61 @@ fn a_truncated_junit_report_is_named_and_never_makes_a_baseline() {
         assert_eq!(read(d, "b.json"), before, "{args:?}");
     }
 }
+
+#[test]
+fn owners_reads_git_ls_files_quoted_and_nul_separated() {
+    let dir = repo("* @org/all\n/src/ @org/core\n/src/café/ @org/cafe\n");
+    let d = dir.path();
+    let git = |args: &[&str]| {
+        let o = Command::new("git")
+            .args(args)
+            .current_dir(d)
+            .output()
+            .expect("git runs");
+        assert!(
+            o.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        o.stdout
+    };
+    git(&["init", "-q"]);
+    for f in ["src/café/menu.rb", "src/tab\there.rb", "src/plain.rb"] {
+        let p = d.join(f);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, "").unwrap();
+    }
+    git(&["add", "-A"]);
+    let quoted = git(&["ls-files", "src"]);
+    // git quotes the non-ASCII and the tab (core.quotePath's default).
+    assert!(String::from_utf8_lossy(&quoted).contains("\"src/caf\\303\\251/menu.rb\""));
+    let nul = git(&["ls-files", "-z", "src"]);
+    let answer = |args: &[&str], input: &[u8]| {
+        let mut child = bin(d)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["path"].as_str().unwrap().to_owned(), e["owners"].clone()))
+            .collect::<Vec<_>>()
+    };
+    let want = vec![
+        ("src/café/menu.rb".to_owned(), json!(["@org/cafe"])),
+        // The files `repo` makes.
+        ("src/legacy/old.rs".to_owned(), json!(["@org/core"])),
+        ("src/main.rs".to_owned(), json!(["@org/core"])),
+        ("src/plain.rb".to_owned(), json!(["@org/core"])),
+        ("src/tab\there.rb".to_owned(), json!(["@org/core"])),
+    ];
+    assert_eq!(answer(&["owners", "--format", "json", "-"], &quoted), want);
+    assert_eq!(answer(&["owners", "--format", "json", "-z"], &nul), want);
+}
