@@ -86,7 +86,7 @@ pub fn walk(bytes: &[u8], visit: &mut dyn FnMut(Item<'_>)) -> Result<(), Error> 
         let pos = reader.buffer_position();
         let ev = reader.read_event_into(&mut buf).map_err(|e| Error {
             line: lines.line_of(bytes, pos),
-            message: e.to_string(),
+            message: one_line(&e.to_string()),
             truncated: false,
         })?;
         if matches!(ev, Event::End(_)) {
@@ -199,19 +199,33 @@ fn attr(
     for a in e.attributes() {
         let a = a.map_err(|err| Error {
             line: lines.line_of(bytes, pos),
-            message: err.to_string(),
+            message: one_line(&err.to_string()),
             truncated: false,
         })?;
         if a.key.as_ref() == name {
             let v = a.unescape_value().map_err(|err| Error {
                 line: lines.line_of(bytes, pos),
-                message: err.to_string(),
+                message: one_line(&err.to_string()),
                 truncated: false,
             })?;
             return Ok(Some(v.into_owned()));
         }
     }
     Ok(None)
+}
+
+/// quick-xml's message, which quotes the document (line breaks included),
+/// on one line: control characters escaped as Rust writes them.
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// Line numbers of byte offsets that only grow: counts each byte once, so
@@ -317,5 +331,20 @@ mod tests {
                 .contains("inside <testsuite> with 2 elements open")
         );
         assert!(items("<testsuites></testsuites>").1.is_ok());
+    }
+
+    /// Found by the `junit` fuzz target: quick-xml's message quoted the
+    /// mismatched end tag with the line break inside it, and the
+    /// diagnostic became two lines.
+    #[test]
+    fn a_malformed_documents_message_is_one_line() {
+        let (_, r) = items(
+            &String::from_utf8_lossy(include_bytes!("testdata/junit-fuzz-efac663a.xml")),
+        );
+        let e = r.unwrap_err();
+        assert!(!e.truncated);
+        let text = e.to_string();
+        assert!(!text.contains(['\n', '\r']), "{text:?}");
+        assert!(text.contains("\\n"), "{text:?}");
     }
 }
