@@ -189,7 +189,10 @@ impl Collection {
             });
         w.count = w.count.saturating_add(found.count);
         if let Some(t) = found.test {
-            w.tests.insert(t);
+            // A test named by its file (a Node stack's test file) is
+            // relative to the root, as the warning's file is.
+            let absolute = t.starts_with('/') || t.as_bytes().get(1) == Some(&b':');
+            w.tests.insert(if absolute { root.relative(&t) } else { t });
         }
         // A deprecation seen by one tool and a plain warning by another:
         // the more specific wins.

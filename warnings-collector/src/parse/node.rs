@@ -9,7 +9,11 @@
 //! TAP reporter): the place is its first frame outside `node_modules` and
 //! outside Node itself (`node:internal/...`, `node:buffer`). `file://`
 //! URLs of ES modules are decoded to paths. Without a stack, or with only
-//! library frames, the warning has no place.
+//! library frames, the warning has no place. The test is the first test
+//! file in the stack (`*.test.js`, `*.spec.ts`, `*_test.mjs`, or a file
+//! under `test/`, `tests/`, `__tests__/` or `spec/`; every runner's
+//! stack passes through it), as a test suite; else the runner's progress,
+//! if any.
 
 use super::{Context, Recognizer};
 use crate::warning::{Category, Found};
@@ -18,6 +22,8 @@ use crate::warning::{Category, Found};
 pub struct Node {
     /// The last warning, while its stack may follow.
     pending: Option<Found>,
+    /// The pending warning's test came from its stack.
+    test_from_stack: bool,
 }
 
 impl Recognizer for Node {
@@ -32,8 +38,16 @@ impl Recognizer for Node {
     fn line(&mut self, line: &str, _lineno: usize, ctx: &mut Context, out: &mut Vec<Found>) {
         if let Some(p) = &mut self.pending {
             if let Some(frame) = frame(line) {
+                let place = user_place(frame);
+                if !self.test_from_stack
+                    && let Some((file, _)) = &place
+                    && is_test_file(file)
+                {
+                    p.test = Some(file.clone());
+                    self.test_from_stack = true;
+                }
                 if p.line.is_none()
-                    && let Some((file, line)) = user_place(frame)
+                    && let Some((file, line)) = place
                 {
                     p.file = file;
                     p.line = Some(line);
@@ -43,6 +57,7 @@ impl Recognizer for Node {
             out.extend(self.pending.take());
         }
         if let Some((message, kind)) = parse(line) {
+            self.test_from_stack = false;
             self.pending = Some(Found {
                 file: String::new(),
                 line: None,
@@ -112,6 +127,22 @@ fn user_place(frame: &str) -> Option<(String, u32)> {
         || file.starts_with('<')
         || file.is_empty();
     (!library).then(|| (from_file_url(file), line))
+}
+
+/// A file of tests, by the names runners look for: `*.test.js`,
+/// `*.spec.ts`, `*_test.mjs`, or any script under `test/`, `tests/`,
+/// `__tests__/` or `spec/`.
+fn is_test_file(file: &str) -> bool {
+    let unified = file.replace('\\', "/");
+    let name = unified.rsplit('/').next().unwrap_or_default();
+    let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
+    stem.ends_with(".test")
+        || stem.ends_with(".spec")
+        || stem.ends_with("_test")
+        || stem.ends_with("-test")
+        || ["/test/", "/tests/", "/__tests__/", "/spec/"]
+            .iter()
+            .any(|d| format!("/{unified}").contains(d))
 }
 
 /// `file:///home/a%20b/x.mjs` as the path `/home/a b/x.mjs`
@@ -222,21 +253,48 @@ mod tests {
 
     #[test]
     fn node_test_tap_comments() {
+        // The test file in the stack is the warnings' test suite.
+        let in_test = |mut f: Found| {
+            f.test = Some(format!("{WEB}/test/buffer.test.js"));
+            f
+        };
         assert_eq!(
             parse_with(TAP, LogFormat::Auto),
             [
-                w(
+                in_test(w(
                     Some(("test/buffer.test.js", 6)),
                     LEGACYBUF,
                     Category::Deprecation
-                ),
-                w(
+                )),
+                in_test(w(
                     Some(("test/buffer.test.js", 10)),
                     DEP0005,
                     Category::Deprecation
-                ),
+                )),
             ]
         );
+    }
+
+    #[test]
+    fn test_files_by_the_names_runners_look_for() {
+        for f in [
+            "/r/test/a.js",
+            "/r/a.test.mjs",
+            "/r/src/a.spec.ts",
+            "/r/a_test.js",
+            "/r/__tests__/a.js",
+            "C:\\r\\tests\\a.js",
+        ] {
+            assert!(is_test_file(f), "{f}");
+        }
+        for f in [
+            "/r/src/app.js",
+            "/r/contest.js",
+            "/r/latest/a.js",
+            "/r/testing.js",
+        ] {
+            assert!(!is_test_file(f), "{f}");
+        }
     }
 
     #[test]

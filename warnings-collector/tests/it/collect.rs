@@ -1342,7 +1342,7 @@ fn shop() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("CODEOWNERS"),
-        "* @shop/everyone\n/tests/ @shop/qa\n/src/shop/ @shop/python\n/lib/ @shop/ruby\n/test/ @shop/ruby\n/src/main/java/ @shop/java\n",
+        "* @shop/everyone\n/tests/ @shop/qa\n/src/shop/ @shop/python\n/lib/ @shop/ruby\n/test/ @shop/ruby\n/src/main/java/ @shop/java\n/web/ @shop/web\n",
     )
     .unwrap();
     dir
@@ -1648,4 +1648,42 @@ fn owners_reads_git_ls_files_quoted_and_nul_separated() {
     ];
     assert_eq!(answer(&["owners", "--format", "json", "-"], &quoted), want);
     assert_eq!(answer(&["owners", "--format", "json", "-z"], &nul), want);
+}
+
+#[test]
+fn node_runners_name_the_test_file_from_the_stack() {
+    let dir = shop();
+    let d = dir.path();
+    // mocha, jest and node --test: the test file is the first test file
+    // in the `--trace-deprecation` stack, the place its first own frame.
+    for (log, file, line) in [
+        (
+            "node/node-20.20.2-mocha-10.8.2-trace-deprecation.log",
+            "web/test/legacy.test.js",
+            6,
+        ),
+        (
+            "node/node-20.20.2-jest-29.7.0-trace-deprecation.log",
+            "web/test/legacy.jest.test.js",
+            4,
+        ),
+        (
+            "node/node-20.20.2-test-spec-trace-deprecation.log",
+            "web/test/legacy.node.test.js",
+            6,
+        ),
+        (
+            "node/node-20-test-tap-trace-deprecation.log",
+            "web/test/buffer.test.js",
+            10,
+        ),
+    ] {
+        let got = rows(d, log);
+        let last = got.last().unwrap_or_else(|| panic!("{log}: no warning"));
+        assert_eq!(
+            (last.0.as_str(), last.1, last.3.as_str(), last.4.clone()),
+            (file, line, "@shop/web", vec![file.to_owned()]),
+            "{log}: {got:?}"
+        );
+    }
 }
