@@ -338,9 +338,9 @@ mod tests {
     /// diagnostic became two lines.
     #[test]
     fn a_malformed_documents_message_is_one_line() {
-        let (_, r) = items(
-            &String::from_utf8_lossy(include_bytes!("testdata/junit-fuzz-efac663a.xml")),
-        );
+        let (_, r) = items(&String::from_utf8_lossy(include_bytes!(
+            "testdata/junit-fuzz-efac663a.xml"
+        )));
         let e = r.unwrap_err();
         assert!(!e.truncated);
         let text = e.to_string();

@@ -1139,7 +1139,11 @@ mod tests {
             "* @all\n/pages/users/[userId].js @t\n",
             "* @all\nodd]name @t\n",
         ] {
-            let o = invalid(text, 2, "Invalid pattern: `[ ]` character ranges are not supported by GitHub");
+            let o = invalid(
+                text,
+                2,
+                "Invalid pattern: `[ ]` character ranges are not supported by GitHub",
+            );
             assert_eq!(o.owners("Python/ceval.c"), ["@all"], "{text}");
         }
         // GitLab reads its sections, and brackets in patterns as before.
