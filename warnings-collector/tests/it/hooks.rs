@@ -569,3 +569,37 @@ fn hooks_print_their_source_and_install_refuses_to_clobber() {
         text(&out.stderr)
     );
 }
+
+/// Four processes appending at once, long records each: every line stays
+/// whole, because each record is one write to an O_APPEND file.
+#[test]
+fn processes_appending_side_by_side_never_split_a_line() {
+    need(
+        "node",
+        &["--version"],
+        "apt-get install nodejs (Node 20 or newer)",
+    );
+    let long = "x".repeat(5000);
+    let script = format!(
+        "for (let i = 0; i < 300; i++) process.emitWarning(`${{process.pid}} ${{i}} {long}`);\n"
+    );
+    let dir = project(&[("many.js", &script)]);
+    let d = dir.path();
+    let out = bin(d, &["hooks", "node", "--install", ".ci"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let one = "WARNINGS_COLLECTOR_JSONL=warnings.jsonl node --no-warnings --require ./.ci/warnings_collector_hook.cjs many.js";
+    sh(d, &format!("{one} & {one} & {one} & {one} & wait"));
+    let jsonl = std::fs::read_to_string(d.join("warnings.jsonl")).unwrap();
+    assert_eq!(jsonl.lines().count(), 1200);
+    for line in jsonl.lines() {
+        let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line:.80}"));
+        assert!(v["message"].as_str().unwrap().ends_with(&long));
+    }
+    let out = bin(
+        d,
+        &["collect", "--jsonl", "warnings.jsonl", "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 1200);
+}
