@@ -192,7 +192,10 @@ module WarningsCollectorHook
 
   def self.patch(klass)
     mod = PATCHES[NAME.bind(klass).call]
-    klass.prepend(mod) if mod && !klass.ancestors.include?(mod)
+    return unless mod
+    klass.prepend(mod) unless klass.ancestors.include?(mod)
+    @patched = (@patched || []) | [mod]
+    @trace&.disable if @patched.size == PATCHES.size
   end
 
   Warning.singleton_class.prepend(Capture)
@@ -203,7 +206,9 @@ module WarningsCollectorHook
     klass = name.split("::").inject(Object) { |m, c| m.const_defined?(c, false) ? m.const_get(c, false) : break }
     patch(klass) if klass.is_a?(Module)
   end
-  @trace = TracePoint.new(:class) { |tp| patch(tp.self) }
-  @trace.enable
+  unless (@patched || []).size == PATCHES.size
+    @trace = TracePoint.new(:class) { |tp| patch(tp.self) }
+    @trace.enable
+  end
   at_exit { flush }
 end
