@@ -40,7 +40,9 @@ Examples:
   warnings-collector check --deny build.log
   warnings-collector owners src/main.rs docs/intro.md
   git ls-files | warnings-collector owners --format json
-  warnings-collector owners --codeowners .gitlab/CODEOWNERS --dialect gitlab -";
+  warnings-collector owners --codeowners .gitlab/CODEOWNERS --dialect gitlab -
+  warnings-collector hooks ruby > .ci/warnings_collector_hook.rb
+  warnings-collector hooks pytest --install .ci";
 
 /// The command line: the shared flags (`-v`, `-q`, `--color`), then a
 /// [`Command`].
@@ -60,6 +62,10 @@ pub enum Command {
     /// File (or update, or close) one GitHub issue per team from a reports
     /// folder.
     FileIssues(commands::file_issues::FileIssuesArgs),
+    /// Print (or --install) a capture hook that a Ruby, pytest or Node test
+    /// run loads without changing its code, writing each warning with its
+    /// place and running test as JSONL for `collect --jsonl`.
+    Hooks(commands::hooks::HooksArgs),
 }
 
 /// Parses the command line, runs the command and maps its outcome to an exit
@@ -71,6 +77,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => commands::check::run(args, &mut out),
         Command::Owners(args) => commands::owners::run(args, &mut out),
         Command::FileIssues(args) => commands::file_issues::run(args, &mut out),
+        Command::Hooks(args) => commands::hooks::run(args, &mut out),
     })
 }
 

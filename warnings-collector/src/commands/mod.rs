@@ -4,6 +4,7 @@ pub(crate) mod baseline;
 pub(crate) mod check;
 pub(crate) mod collect;
 pub(crate) mod file_issues;
+pub(crate) mod hooks;
 pub(crate) mod owners;
 
 /// `--format text|json`, the same in every tool.

@@ -133,4 +133,121 @@ mod tests {
             ]
         );
     }
+
+    /// What the capture hooks (`warnings-collector hooks`) wrote in real
+    /// runs, in `fixtures/warnings/hooks/`: every record is read, with its
+    /// place (the CI checkout stripped), test and category.
+    #[test]
+    fn the_capture_hooks_fixtures() {
+        use crate::warning::Root;
+        type Want = (&'static str, u32, Option<&'static str>, Category);
+        let d = Category::Deprecation;
+        let w = Category::Warning;
+        let cases: [(&str, &str, &[Want]); 4] = [
+            (
+                "ruby-3.1-minitest-5.15-hook.jsonl",
+                include_str!("../../../fixtures/warnings/hooks/ruby-3.1-minitest-5.15-hook.jsonl"),
+                &[
+                    ("test/legacy_test.rb", 4, None, d),
+                    (
+                        "test/legacy_test.rb",
+                        12,
+                        Some("LegacyTest#test_configure"),
+                        d,
+                    ),
+                    (
+                        "test/legacy_test.rb",
+                        13,
+                        Some("LegacyTest#test_configure"),
+                        w,
+                    ),
+                    ("lib/legacy.rb", 3, Some("LegacyTest#test_join"), d),
+                    ("lib/legacy.rb", 4, Some("LegacyTest#test_join"), d),
+                ],
+            ),
+            (
+                "ruby-3.1-rspec-3.12-hook.jsonl",
+                include_str!("../../../fixtures/warnings/hooks/ruby-3.1-rspec-3.12-hook.jsonl"),
+                &[
+                    (
+                        "lib/legacy.rb",
+                        3,
+                        Some("Legacy joins with the old separator"),
+                        d,
+                    ),
+                    (
+                        "lib/legacy.rb",
+                        4,
+                        Some("Legacy joins with the old separator"),
+                        d,
+                    ),
+                    ("spec/legacy_spec.rb", 9, Some("Legacy still configures"), d),
+                ],
+            ),
+            (
+                "python-3.11-pytest-8.3-hook.jsonl",
+                include_str!("../../../fixtures/warnings/hooks/python-3.11-pytest-8.3-hook.jsonl"),
+                &[
+                    ("tests/test_shop.py", 5, None, d),
+                    (
+                        "tests/test_shop.py",
+                        9,
+                        Some("tests/test_shop.py::test_old"),
+                        d,
+                    ),
+                    (
+                        "tests/test_shop.py",
+                        14,
+                        Some("tests/test_shop.py::TestPrices::test_future"),
+                        d,
+                    ),
+                    (
+                        "tests/test_shop.py",
+                        15,
+                        Some("tests/test_shop.py::TestPrices::test_future"),
+                        w,
+                    ),
+                    (
+                        "tests/test_shop.py",
+                        16,
+                        Some("tests/test_shop.py::TestPrices::test_future"),
+                        d,
+                    ),
+                ],
+            ),
+            (
+                "node-20-test-runner-hook.jsonl",
+                include_str!("../../../fixtures/warnings/hooks/node-20-test-runner-hook.jsonl"),
+                &[
+                    ("src/buf.js", 1, Some("test/buf.test.js"), d),
+                    ("test/buf.test.js", 11, Some("test/buf.test.js"), d),
+                    ("test/buf.test.js", 12, Some("test/buf.test.js"), w),
+                    ("scripts/build.mjs", 1, None, d),
+                ],
+            ),
+        ];
+        let root = Root::new(std::path::Path::new("/elsewhere"));
+        for (name, text, want) in cases {
+            let (mut out, mut diags) = (Vec::new(), Vec::new());
+            parse(name, text, &mut out, &mut diags);
+            assert!(diags.is_empty(), "{name}: {diags:?}");
+            let got: Vec<(String, Option<u32>, Option<&str>, Category)> = out
+                .iter()
+                .map(|f| {
+                    (
+                        root.relative(&f.file),
+                        f.line,
+                        f.test.as_deref(),
+                        f.category,
+                    )
+                })
+                .collect();
+            let want: Vec<_> = want
+                .iter()
+                .map(|&(file, line, test, c)| (file.to_owned(), Some(line), test, c))
+                .collect();
+            assert_eq!(got, want, "{name}");
+            assert!(out.iter().all(|f| !f.message.is_empty()), "{name}");
+        }
+    }
 }
