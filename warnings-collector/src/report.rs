@@ -588,7 +588,11 @@ fn capped(s: &str, max: usize, escape: fn(&str) -> String) -> String {
 /// occurrences first; GitHub can place nothing else), then one `::notice::`
 /// saying how many were left out and why. The title is the category and
 /// the owners; message and title are cut to GitHub's limits.
-pub(crate) fn write_annotations(warnings: &[Warning], max: usize, out: &mut impl Write) -> io::Result<()> {
+pub(crate) fn write_annotations(
+    warnings: &[Warning],
+    max: usize,
+    out: &mut impl Write,
+) -> io::Result<()> {
     let (mut order, outside): (Vec<&Warning>, Vec<&Warning>) =
         warnings.iter().partition(|w| in_repository(&w.file));
     order.sort_by(|a, b| {
@@ -644,7 +648,10 @@ pub(crate) fn write_annotations(warnings: &[Warning], max: usize, out: &mut impl
         ));
     }
     if !why.is_empty() {
-        let text = format!("{}; see the step summary or the --out reports", why.join("; "));
+        let text = format!(
+            "{}; see the step summary or the --out reports",
+            why.join("; ")
+        );
         writeln!(
             out,
             "::notice title=warnings-collector::{}",
@@ -909,7 +916,12 @@ mod tests {
         // Only files GitHub can place are annotated.
         assert_eq!(text.lines().count(), 3, "{text}");
         assert!(!text.contains("/usr/lib/b.rb"), "{text}");
-        assert!(text.contains("::notice title=warnings-collector::1 warning (1 occurrence) in files outside"), "{text}");
+        assert!(
+            text.contains(
+                "::notice title=warnings-collector::1 warning (1 occurrence) in files outside"
+            ),
+            "{text}"
+        );
     }
 
     #[test]
@@ -920,11 +932,21 @@ mod tests {
         let mut out = Vec::new();
         write_annotations(&ws, 10, &mut out).unwrap();
         let line = String::from_utf8(out).unwrap();
-        let (head, message) = line.trim_end().split_once("::").unwrap().1.split_once("::").unwrap();
+        let (head, message) = line
+            .trim_end()
+            .split_once("::")
+            .unwrap()
+            .1
+            .split_once("::")
+            .unwrap();
         assert!(message.len() <= GITHUB_MESSAGE_MAX, "{}", message.len());
         assert!(message.ends_with('…'));
         let title = head.split_once("title=").unwrap().1;
-        assert!(title.chars().count() <= GITHUB_TITLE_MAX + 20, "{}", title.chars().count());
+        assert!(
+            title.chars().count() <= GITHUB_TITLE_MAX + 20,
+            "{}",
+            title.chars().count()
+        );
         assert!(title.ends_with('…'));
         // Many teams: the summary stops under its cap and says so.
         let many: Vec<Warning> = (0..40_000)
@@ -935,7 +957,11 @@ mod tests {
             .collect();
         let md = step_summary(&many, &Groups::new(&many));
         assert!(md.len() <= GITHUB_SUMMARY_MAX, "{}", md.len());
-        assert!(md.contains("more teams are not listed"), "{}", &md[md.len() - 200..]);
+        assert!(
+            md.contains("more teams are not listed"),
+            "{}",
+            &md[md.len() - 200..]
+        );
     }
 
     /// What `collect --github` writes for GitHub Actions, exactly: the
