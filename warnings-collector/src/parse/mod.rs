@@ -389,7 +389,7 @@ impl<'r> Driver<'r> {
             // Colours and cursor moves out first: a path or a test id is
             // then found where it starts.
             let plain;
-            let line = if line.contains(['\x1b', '\r']) {
+            let line = if memchr::memchr2(0x1b, b'\r', line.as_bytes()).is_some() {
                 plain = strip_ansi(line);
                 plain.as_str()
             } else {

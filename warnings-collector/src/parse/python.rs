@@ -67,6 +67,7 @@ impl Recognizer for Python {
             let test = w
                 .unittest
                 .and_then(unittest_id)
+                .or_else(|| w.node_id.map(str::to_owned))
                 .or_else(|| ctx.current_test.clone());
             out.push(w.found(test));
         }
@@ -192,6 +193,8 @@ struct Parsed<'a> {
     /// unittest's verbose description of the running test, printed
     /// before the warning on the same line.
     unittest: Option<&'a str>,
+    /// pytest -v's node id, printed before the warning on the same line.
+    node_id: Option<&'a str>,
     /// From the class on: `DeprecationWarning: old() is deprecated`.
     message: &'a str,
 }
@@ -232,7 +235,7 @@ fn parse(s: &str) -> Option<Parsed<'_>> {
             };
             let file = file.strip_prefix("WARNING:py.warnings:").unwrap_or(file);
             // pytest -v -s prints the node id before the path.
-            let (_, file) = super::path_start(file);
+            let (node_id, file) = super::path_start(file);
             let file = strip_progress_marks(file.trim_start());
             if !file.is_empty() {
                 return Some(Parsed {
@@ -240,6 +243,7 @@ fn parse(s: &str) -> Option<Parsed<'_>> {
                     line,
                     class,
                     unittest,
+                    node_id,
                     message: s[start..].trim_end(),
                 });
             }

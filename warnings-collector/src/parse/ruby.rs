@@ -53,7 +53,10 @@ impl Recognizer for Ruby {
                 message: w.message.to_owned(),
                 category: category(w.message),
                 tool: "ruby",
-                test: ctx.current_test.clone(),
+                test: w
+                    .test
+                    .map(str::to_owned)
+                    .or_else(|| ctx.current_test.clone()),
                 count: 1,
             });
         }
@@ -68,6 +71,8 @@ struct Parsed<'a> {
     file: &'a str,
     line: u32,
     message: &'a str,
+    /// minitest -v's `Class#test_name`, printed before the warning.
+    test: Option<&'a str>,
 }
 
 /// `path:line: warning: message`, for a Ruby `path`.
@@ -76,12 +81,13 @@ fn parse(line: &str) -> Option<Parsed<'_>> {
     let (file, num) = head.rsplit_once(':')?;
     let line = number(num)?;
     // minitest -v prints the test's name before the path.
-    let (_, file) = super::path_start(file);
+    let (test, file) = super::path_start(file);
     let file = strip_progress_marks(file.trim_start());
     is_ruby_source(file).then_some(Parsed {
         file,
         line,
         message: message.trim_end(),
+        test,
     })
 }
 
