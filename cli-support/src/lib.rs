@@ -24,7 +24,7 @@ use clap::ArgMatches;
 
 pub use exit::{Exit, Unavailable, exit_code_of, finish, for_usage_error, is_broken_pipe};
 pub use logging::{Color, GlobalArgs, init_logging};
-pub use text::{error_chain, escape_controls, one_line};
+pub use text::{error_chain, escape_controls, git_unquote, one_line};
 
 /// `--format` of a command that prints text for a person or JSON for a
 /// program. Commands with more outputs (nextest filters, a GitHub Actions

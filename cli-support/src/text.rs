@@ -62,9 +62,68 @@ pub fn error_chain(e: &(dyn Error + 'static)) -> String {
     msg
 }
 
+/// A path as git writes it when it quotes one (`core.quotePath`, on by
+/// default, for a byte above 0x7f or a control character: `git ls-files`
+/// prints `"caf\303\251.rb"`): the bytes between the quotes, git's C
+/// escapes resolved (`\ooo`, `\t`, `\n`, `\"`, `\\`, …). `None` when `raw`
+/// is not in quotes, or an escape or an inner `"` is not git's.
+pub fn git_unquote(raw: &[u8]) -> Option<Vec<u8>> {
+    let inner = raw.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
+    let mut out = Vec::with_capacity(inner.len());
+    let mut i = 0;
+    while i < inner.len() {
+        let b = inner[i];
+        i += 1;
+        if b == b'"' {
+            return None;
+        }
+        if b != b'\\' {
+            out.push(b);
+            continue;
+        }
+        let e = *inner.get(i)?;
+        i += 1;
+        out.push(match e {
+            b'a' => 0x07,
+            b'b' => 0x08,
+            b't' => b'\t',
+            b'n' => b'\n',
+            b'v' => 0x0b,
+            b'f' => 0x0c,
+            b'r' => b'\r',
+            b'"' | b'\\' => e,
+            b'0'..=b'3' => {
+                let digits = inner.get(i..i + 2)?;
+                if !digits.iter().all(|d| (b'0'..=b'7').contains(d)) {
+                    return None;
+                }
+                i += 2;
+                (e - b'0') * 64 + (digits[0] - b'0') * 8 + (digits[1] - b'0')
+            }
+            _ => return None,
+        });
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gits_quoted_paths_are_unquoted() {
+        let q =
+            |s: &str| git_unquote(s.as_bytes()).map(|b| String::from_utf8_lossy(&b).into_owned());
+        assert_eq!(q(r#""caf\303\251.rb""#).as_deref(), Some("café.rb"));
+        assert_eq!(q(r#""a\tb\\c\"d.rb""#).as_deref(), Some("a\tb\\c\"d.rb"));
+        assert_eq!(q(r#""new\nline""#).as_deref(), Some("new\nline"));
+        // Not quoted, or not as git quotes.
+        assert_eq!(q("plain.rb"), None);
+        assert_eq!(q(r#""bad\q""#), None);
+        assert_eq!(q(r#""cut\30""#), None);
+        assert_eq!(q(r#""a"b""#), None);
+        assert_eq!(q("\""), None);
+    }
 
     #[test]
     fn line_breaks_become_one_space_and_controls_are_escaped() {

@@ -707,7 +707,7 @@ pub(crate) fn read_changed_files(source: &Path, separator: Separator) -> Result<
         };
         let unquoted;
         let item = if !nul && item.len() >= 2 && item.starts_with(b"\"") && item.ends_with(b"\"") {
-            unquoted = unquote_c(&item[1..item.len() - 1])
+            unquoted = cli_support::git_unquote(item)
                 .ok_or_else(|| anyhow!("{at}: a quoted path with a bad escape; expected git's quoting (\\ooo, \\t, \\\", \\\\)"))?;
             &unquoted[..]
         } else {
@@ -752,42 +752,6 @@ fn normalize_listed(text: &str) -> std::result::Result<String, &'static str> {
         return Err("is inside .git; expected a file of the work tree");
     }
     Ok(parts.join("/"))
-}
-
-/// The bytes of a C-quoted string's inside, as git writes it.
-fn unquote_c(inner: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(inner.len());
-    let mut i = 0;
-    while i < inner.len() {
-        let b = inner[i];
-        i += 1;
-        if b != b'\\' {
-            out.push(b);
-            continue;
-        }
-        let e = *inner.get(i)?;
-        i += 1;
-        out.push(match e {
-            b'a' => 7,
-            b'b' => 8,
-            b'f' => 12,
-            b'n' => b'\n',
-            b'r' => b'\r',
-            b't' => b'\t',
-            b'v' => 11,
-            b'"' | b'\\' => e,
-            b'0'..=b'3' => {
-                let digits = inner.get(i..i + 2)?;
-                if !digits.iter().all(|d| (b'0'..=b'7').contains(d)) {
-                    return None;
-                }
-                i += 2;
-                (e - b'0') * 64 + (digits[0] - b'0') * 8 + (digits[1] - b'0')
-            }
-            _ => return None,
-        });
-    }
-    Some(out)
 }
 
 /// Manifests and toolchain files, written with their content wherever they

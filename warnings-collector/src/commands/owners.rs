@@ -111,7 +111,9 @@ pub(crate) fn run(args: &OwnersArgs, out: &mut impl Write) -> anyhow::Result<Exi
                 let mut scratch = Vec::new();
                 for &(a, b) in *chunk {
                     let raw = &batch.bytes[a..b];
-                    let unquoted = (!args.null).then(|| git_unquote(raw)).flatten();
+                    let unquoted = (!args.null)
+                        .then(|| cli_support::git_unquote(raw))
+                        .flatten();
                     let text = String::from_utf8_lossy(unquoted.as_deref().unwrap_or(raw));
                     entry(
                         &owners,
@@ -144,48 +146,6 @@ pub(crate) fn run(args: &OwnersArgs, out: &mut impl Write) -> anyhow::Result<Exi
     }
     w.finish()?;
     Ok(Exit::Success)
-}
-
-/// The path git quoted as `"…"` (C-style escapes, non-ASCII bytes as
-/// three octal digits: `"caf\303\251.rb"`), or `None` for a path that is
-/// not quoted or not quoted well (it is then read as written).
-fn git_unquote(raw: &[u8]) -> Option<Vec<u8>> {
-    let inner = raw.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
-    let mut out = Vec::with_capacity(inner.len());
-    let mut i = 0;
-    while i < inner.len() {
-        let b = inner[i];
-        i += 1;
-        if b == b'"' {
-            return None;
-        }
-        if b != b'\\' {
-            out.push(b);
-            continue;
-        }
-        let e = *inner.get(i)?;
-        i += 1;
-        out.push(match e {
-            b'a' => 0x07,
-            b'b' => 0x08,
-            b't' => b'\t',
-            b'n' => b'\n',
-            b'v' => 0x0b,
-            b'f' => 0x0c,
-            b'r' => b'\r',
-            b'"' | b'\\' => e,
-            b'0'..=b'3' => {
-                let digits = inner.get(i..i + 2)?;
-                if !digits.iter().all(|d| (b'0'..=b'7').contains(d)) {
-                    return None;
-                }
-                i += 2;
-                (e - b'0') * 64 + (digits[0] - b'0') * 8 + (digits[1] - b'0')
-            }
-            _ => return None,
-        });
-    }
-    Some(out)
 }
 
 /// Paths read from stdin at a time: bounds memory (a few MB) whatever the
@@ -379,21 +339,6 @@ impl<W: Write> Writer<'_, W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn gits_quoted_paths_are_unquoted() {
-        let q =
-            |s: &str| git_unquote(s.as_bytes()).map(|b| String::from_utf8_lossy(&b).into_owned());
-        assert_eq!(q(r#""caf\303\251.rb""#).as_deref(), Some("café.rb"));
-        assert_eq!(q(r#""a\tb\\c\"d.rb""#).as_deref(), Some("a\tb\\c\"d.rb"));
-        assert_eq!(q(r#""new\nline""#).as_deref(), Some("new\nline"));
-        // Not quoted, or not well: read as written.
-        assert_eq!(q("plain.rb"), None);
-        assert_eq!(q(r#""bad\q""#), None);
-        assert_eq!(q(r#""cut\30""#), None);
-        assert_eq!(q(r#""a"b""#), None);
-        assert_eq!(q("\""), None);
-    }
 
     #[test]
     fn relative_strips_root_and_dot_slash() {
