@@ -108,7 +108,9 @@ pub fn walk(bytes: &[u8], visit: &mut dyn FnMut(Item<'_>)) -> Result<(), Error> 
                 let innermost = open.last().map(String::as_str).unwrap_or_default();
                 return Err(Error {
                     line: lines.line_of(bytes, bytes.len() as u64),
-                    message: format!(
+                    // The names and the test case are the document's own
+                    // text: kept on one line.
+                    message: one_line(&format!(
                         "truncated: the document ends inside <{innermost}> with {} elements open; everything before, {}, was read",
                         open.len(),
                         match case.as_deref() {
@@ -116,7 +118,7 @@ pub fn walk(bytes: &[u8], visit: &mut dyn FnMut(Item<'_>)) -> Result<(), Error> 
                                 format!("the complete lines of test case {c}'s output included"),
                             None => "no test case cut short".to_owned(),
                         }
-                    ),
+                    )),
                     truncated: true,
                 });
             }
@@ -346,5 +348,16 @@ mod tests {
         let text = e.to_string();
         assert!(!text.contains(['\n', '\r']), "{text:?}");
         assert!(text.contains("\\n"), "{text:?}");
+    }
+
+    /// Found by the `junit` fuzz target: the truncation message quotes
+    /// the open element's name and the test case's id, the document's own
+    /// text, which may hold line breaks.
+    #[test]
+    fn a_truncation_message_quoting_the_document_is_one_line() {
+        let (_, r) = items("<testsuite><testcase classname=\"a\nb\" name=\"t\"><te\u{18}>x");
+        let text = r.unwrap_err().to_string();
+        assert!(!text.contains(['\n', '\u{18}']), "{text:?}");
+        assert!(text.contains("a\\nb.t"), "{text:?}");
     }
 }
