@@ -107,6 +107,32 @@ mod tests {
         assert_eq!(parse_with(GOLANGCI, LogFormat::Auto), expected());
     }
 
+    /// The real output (hand-written above before Go was installable):
+    /// staticcheck 2023.1 puts two blanks before the check's code.
+    #[test]
+    fn real_staticcheck_2023_1() {
+        let got = parse_with(
+            include_str!("../../../fixtures/warnings/go/staticcheck-2023.1-go-1.19.8.log"),
+            LogFormat::Auto,
+        );
+        let at: Vec<(&str, Option<u32>, bool)> = got
+            .iter()
+            .map(|f| {
+                (
+                    f.file.as_str(),
+                    f.line,
+                    f.message.ends_with("cases instead.") || f.message.ends_with("for details."),
+                )
+            })
+            .collect();
+        assert_eq!(
+            at,
+            [("read.go", Some(5), true), ("read.go", Some(16), true)],
+            "{got:?}"
+        );
+        assert!(got.iter().all(|f| f.category == Category::Deprecation));
+    }
+
     #[test]
     fn other_checks_and_lookalikes_are_ignored() {
         for line in [
