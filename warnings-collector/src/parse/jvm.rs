@@ -14,7 +14,10 @@
 //! that called it are the message, the class's code source (`file:` a jar
 //! or a classes folder) is the file, as no source line is printed. JDK 9
 //! to 16's `Illegal reflective access by X (file:…) to method Y` blocks
-//! are read the same way.
+//! are read the same way. So is the launcher's one-line `OpenJDK 64-Bit
+//! Server VM warning: Options -Xverify:none and -noverify were deprecated
+//! in JDK 13 …` (a deprecation when it says so, else a plain warning; no
+//! file).
 
 use super::{Context, Recognizer};
 use crate::warning::{Category, Found};
@@ -36,10 +39,11 @@ struct Block {
 
 const TERMINAL: &str = "WARNING: A terminally deprecated method in ";
 const ILLEGAL: &str = "WARNING: An illegal reflective access operation has occurred";
+const VM: &str = " VM warning: ";
 
 impl Recognizer for Jvm {
     fn triggers(&self) -> &'static [&'static str] {
-        &[TERMINAL, ILLEGAL]
+        &[TERMINAL, ILLEGAL, VM]
     }
 
     fn in_block(&self) -> bool {
@@ -48,6 +52,28 @@ impl Recognizer for Jvm {
 
     fn line(&mut self, line: &str, _lineno: usize, ctx: &mut Context, out: &mut Vec<Found>) {
         let line = line.trim_end();
+        // `OpenJDK 64-Bit Server VM warning: …`, `Java HotSpot(TM) … VM warning: …`.
+        if let Some(at) = line.find(VM)
+            && line[..at].ends_with("Server")
+                | line[..at].ends_with("Client")
+                | line[..at].ends_with("Zero")
+        {
+            let message = &line[at + VM.len()..];
+            out.push(Found {
+                file: String::new(),
+                line: None,
+                message: format!("VM warning: {message}"),
+                category: if message.contains("deprecated") {
+                    Category::Deprecation
+                } else {
+                    Category::Warning
+                },
+                tool: "jvm",
+                test: ctx.current_test.clone(),
+                count: 1,
+            });
+            return;
+        }
         if let Some(at) = line.find(TERMINAL).or_else(|| line.find(ILLEGAL)) {
             self.flush(ctx, out);
             self.block = Some(Block {
@@ -168,5 +194,20 @@ mod tests {
             got[1].message,
             "A terminally deprecated method in java.lang.System has been called"
         );
+    }
+
+    #[test]
+    fn the_launchers_vm_warnings() {
+        let got = parse_with(
+            include_str!("../../../fixtures/warnings/kotlin/kotlinc-1.3.31-openjdk-17.log"),
+            LogFormat::Jvm,
+        );
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0].category, crate::warning::Category::Deprecation);
+        assert!(got[0].message.starts_with(
+            "VM warning: Options -Xverify:none and -noverify were deprecated in JDK 13"
+        ));
+        assert!(parse_with("Java HotSpot(TM) 64-Bit Server VM warning: Sharing is only supported for boot loader classes\n", LogFormat::Jvm)[0].category == crate::warning::Category::Warning);
+        assert!(parse_with("the VM warning: x\n", LogFormat::Jvm).is_empty());
     }
 }

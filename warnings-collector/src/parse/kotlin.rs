@@ -155,6 +155,26 @@ fn hex(c: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Real kotlinc 1.3.31 (Debian) on OpenJDK 17: the deprecation, an
+    /// unused variable, and the launcher's own VM warning (read by `jvm`).
+    #[test]
+    fn real_kotlinc_1_3() {
+        let log = include_str!("../../../fixtures/warnings/kotlin/kotlinc-1.3.31-openjdk-17.log");
+        let got = crate::parse::parse_with(log, crate::parse::LogFormat::Kotlin);
+        let at: Vec<(&str, Option<u32>, Category, &str)> = got
+            .iter()
+            .map(|f| (f.file.as_str(), f.line, f.category, f.tool))
+            .collect();
+        assert_eq!(
+            at,
+            [
+                ("", None, Category::Deprecation, "jvm"),
+                ("src/Legacy.kt", Some(6), Category::Deprecation, "kotlin"),
+                ("src/Legacy.kt", Some(9), Category::Warning, "kotlin"),
+            ]
+        );
+    }
     use crate::parse::{LogFormat, parse_with};
 
     const GRADLE: &str =
