@@ -8,6 +8,7 @@
 //! `<system-err>`, with entities, character references and CDATA resolved.
 //! Everything else (properties, failures, skipped) is passed over.
 
+use cli_support::escape_controls;
 use quick_xml::events::{BytesStart, Event};
 
 /// One thing the walk met, in document order.
@@ -86,7 +87,7 @@ pub fn walk(bytes: &[u8], visit: &mut dyn FnMut(Item<'_>)) -> Result<(), Error> 
         let pos = reader.buffer_position();
         let ev = reader.read_event_into(&mut buf).map_err(|e| Error {
             line: lines.line_of(bytes, pos),
-            message: one_line(&e.to_string()),
+            message: escape_controls(&e.to_string()).into_owned(),
             truncated: false,
         })?;
         if matches!(ev, Event::End(_)) {
@@ -110,7 +111,7 @@ pub fn walk(bytes: &[u8], visit: &mut dyn FnMut(Item<'_>)) -> Result<(), Error> 
                     line: lines.line_of(bytes, bytes.len() as u64),
                     // The names and the test case are the document's own
                     // text: kept on one line.
-                    message: one_line(&format!(
+                    message: escape_controls(&format!(
                         "truncated: the document ends inside <{innermost}> with {} elements open; everything before, {}, was read",
                         open.len(),
                         match case.as_deref() {
@@ -118,7 +119,8 @@ pub fn walk(bytes: &[u8], visit: &mut dyn FnMut(Item<'_>)) -> Result<(), Error> 
                                 format!("the complete lines of test case {c}'s output included"),
                             None => "no test case cut short".to_owned(),
                         }
-                    )),
+                    ))
+                    .into_owned(),
                     truncated: true,
                 });
             }
@@ -201,33 +203,19 @@ fn attr(
     for a in e.attributes() {
         let a = a.map_err(|err| Error {
             line: lines.line_of(bytes, pos),
-            message: one_line(&err.to_string()),
+            message: escape_controls(&err.to_string()).into_owned(),
             truncated: false,
         })?;
         if a.key.as_ref() == name {
             let v = a.unescape_value().map_err(|err| Error {
                 line: lines.line_of(bytes, pos),
-                message: one_line(&err.to_string()),
+                message: escape_controls(&err.to_string()).into_owned(),
                 truncated: false,
             })?;
             return Ok(Some(v.into_owned()));
         }
     }
     Ok(None)
-}
-
-/// quick-xml's message, which quotes the document (line breaks included),
-/// on one line: control characters escaped as Rust writes them.
-fn one_line(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
 }
 
 /// Line numbers of byte offsets that only grow: counts each byte once, so
