@@ -1942,16 +1942,7 @@ fn inheriting_workspace() -> (tempfile::TempDir, PathBuf) {
         "crates/alpha/NOT-INCLUDED.md",
         "only named in a comment\n",
     );
-    let o = Command::new("cargo")
-        .current_dir(&repo)
-        .args(["generate-lockfile", "--offline", "--quiet"])
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "cargo generate-lockfile: {}",
-        stderr(&o)
-    );
+    generate_lockfile(&repo);
     commit_all(&repo, "workspace");
     (tmp, repo)
 }
@@ -2344,16 +2335,7 @@ fn local_packages_workspace(parent: &str) -> (tempfile::TempDir, PathBuf) {
         ),
     );
     write(&repo, "fuzz/src/lib.rs", "\n");
-    let o = Command::new("cargo")
-        .current_dir(&repo)
-        .args(["generate-lockfile", "--offline", "--quiet"])
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "cargo generate-lockfile: {}",
-        stderr(&o)
-    );
+    generate_lockfile(&repo);
     commit_all(&repo, "workspace");
     (tmp, repo)
 }
@@ -2446,4 +2428,18 @@ fn a_local_package_outside_the_workspace_marks_the_members_that_depend_on_it() {
         assert_eq!(strings(&j["affected"]), ["app"], "{parent}: {j}");
         assert_eq!(j["reasons"]["app"]["kind"], "own_tests", "{parent}: {j}");
     }
+}
+
+/// `cargo generate-lockfile --offline` in `repo`, which must succeed.
+fn generate_lockfile(repo: &Path) {
+    let o = Command::new("cargo")
+        .current_dir(repo)
+        .args(["generate-lockfile", "--offline", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "cargo generate-lockfile: {}",
+        stderr(&o)
+    );
 }
