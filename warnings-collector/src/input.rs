@@ -79,18 +79,20 @@ pub fn open<'a>(
 ) -> io::Result<(Box<dyn Read + Send + 'a>, Encoding)> {
     let mut head = Vec::with_capacity(SNIFF);
     fill(&mut input, &mut head, 6)?;
-    let rest = io::Cursor::new(head.clone()).chain(input);
-    let (mut decoded, encoding): (Box<dyn Read + Send + 'a>, Encoding) = match head.as_slice() {
-        [0x1f, 0x8b, ..] => (
-            Box::new(flate2::read::MultiGzDecoder::new(rest)),
-            Encoding::Gzip,
-        ),
-        [0x28, 0xb5, 0x2f, 0xfd, ..] => (Box::new(Zstd::new(rest)?), Encoding::Zstd),
+    let encoding = match head.as_slice() {
+        [0x1f, 0x8b, ..] => Encoding::Gzip,
+        [0x28, 0xb5, 0x2f, 0xfd, ..] => Encoding::Zstd,
         [0xfd, b'7', b'z', b'X', b'Z', 0x00, ..] => return Err(not_text(NotText::Archive("xz"))),
         [b'B', b'Z', b'h', ..] => return Err(not_text(NotText::Archive("bzip2"))),
         [b'P', b'K', 0x03, 0x04, ..] => return Err(not_text(NotText::Archive("zip"))),
         [b'7', b'z', 0xbc, 0xaf, 0x27, 0x1c, ..] => return Err(not_text(NotText::Archive("7z"))),
-        _ => (Box::new(rest), Encoding::Plain),
+        _ => Encoding::Plain,
+    };
+    let rest = io::Cursor::new(head).chain(input);
+    let mut decoded: Box<dyn Read + Send + 'a> = match encoding {
+        Encoding::Gzip => Box::new(flate2::read::MultiGzDecoder::new(rest)),
+        Encoding::Zstd => Box::new(Zstd::new(rest)?),
+        Encoding::Plain => Box::new(rest),
     };
     // The decoded text's first bytes tell text from data.
     let mut text = Vec::with_capacity(SNIFF);
